@@ -1,0 +1,132 @@
+import { RegistryAuthorizer, type RegistryCredentials } from './auth.ts';
+import { RegistryError, registryErrorCode } from './errors.ts';
+import {
+  defaultRetryPolicy,
+  parseRetryAfter,
+  RetryableRegistryFailure,
+  withRetry,
+  type RetryPolicy,
+} from './retry.ts';
+
+export interface TransportOptions {
+  /** `host[:port]` */
+  registry: string;
+  /** Plain HTTP instead of HTTPS (the embedded registry, a test registry). */
+  insecure?: boolean;
+  auth?: RegistryCredentials;
+  retry?: Partial<RetryPolicy>;
+  /** Per request (default 60 s). */
+  timeoutMs?: number;
+}
+
+export interface SendOptions {
+  headers?: Record<string, string>;
+  body?: Uint8Array;
+  /** The repository the request is about, for its credentials. */
+  repository?: string;
+}
+
+/**
+ * HTTP to one registry: base URL, credentials, timeouts, and turning what went wrong into
+ * errors. Network failures, 5xx and 429 become {@link RetryableRegistryFailure}s (an
+ * UpstreamError); `request` retries them, `send` makes a single try for callers that retry a
+ * whole sequence (a blob upload session) themselves.
+ */
+export class RegistryTransport {
+  readonly baseUrl: string;
+  readonly retryPolicy: RetryPolicy;
+  private readonly authorizer: RegistryAuthorizer;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: TransportOptions) {
+    this.baseUrl = `${options.insecure ? 'http' : 'https'}://${options.registry}`;
+    this.retryPolicy = { ...defaultRetryPolicy, ...options.retry };
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.authorizer = new RegistryAuthorizer(options.auth, this.timeoutMs);
+  }
+
+  /** Sends with retries on network failures, 5xx and 429; never on other 4xx. */
+  request(method: string, target: string, options: SendOptions = {}): Promise<Response> {
+    return withRetry(this.retryPolicy, () => this.send(method, target, options));
+  }
+
+  /** One try, answering a 401 challenge once. `target` is a path or an absolute URL. */
+  async send(method: string, target: string, options: SendOptions = {}): Promise<Response> {
+    const url = new URL(target, this.baseUrl);
+    let response = await this.fetchOnce(method, url, options);
+    if (response.status === 401) {
+      await response.body?.cancel();
+      const challenge = response.headers.get('www-authenticate');
+      if (!(await this.authorizer.answer(challenge, options.repository))) {
+        throw new RegistryError(
+          'UNAUTHORIZED',
+          `registry ${this.options.registry} refused the credentials`,
+        );
+      }
+      response = await this.fetchOnce(method, url, options);
+    }
+    if (response.status >= 500 || response.status === 429) {
+      await response.body?.cancel();
+      throw new RetryableRegistryFailure(
+        `registry ${this.options.registry} answered ${response.status} to ${method} ${url.pathname}`,
+        {
+          status: response.status,
+          retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+        },
+      );
+    }
+    return response;
+  }
+
+  private async fetchOnce(method: string, url: URL, options: SendOptions): Promise<Response> {
+    const headers: Record<string, string> = { ...options.headers };
+    const authorization = this.authorizer.headerFor(options.repository);
+    if (authorization) headers.Authorization = authorization;
+    try {
+      return await fetch(url, {
+        method,
+        headers,
+        body: options.body,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (error) {
+      throw new RetryableRegistryFailure(
+        `registry ${this.options.registry} is unreachable (${networkCause(error)}); check the address and that it is running`,
+        { cause: error },
+      );
+    }
+  }
+}
+
+/**
+ * The registry's refusal as a {@link RegistryError}, from the spec's JSON error body when there
+ * is one. `fallbackCode` names a status without a body (a 404 on HEAD).
+ */
+export async function refusal(
+  response: Response,
+  what: string,
+  fallbackCode?: ConstructorParameters<typeof RegistryError>[0],
+): Promise<RegistryError> {
+  const text = await response.text().catch(() => '');
+  let first: { code?: string; message?: string } | undefined;
+  try {
+    first = (JSON.parse(text) as { errors?: { code?: string; message?: string }[] }).errors?.[0];
+  } catch {
+    first = undefined;
+  }
+  const code = first?.code ? registryErrorCode(first.code) : (fallbackCode ?? 'REGISTRY_REJECTED');
+  const reason = first?.message ?? `HTTP ${response.status}`;
+  return new RegistryError(code, `${what}: ${reason}`, { details: { status: response.status } });
+}
+
+/** The target of `Link: <…>; rel="next"`, if any. */
+export function nextLink(header: string | null): string | undefined {
+  const match = header ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(header) : null;
+  return match?.[1];
+}
+
+function networkCause(error: unknown): string {
+  if (error instanceof DOMException && error.name === 'TimeoutError') return 'timed out';
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+}
