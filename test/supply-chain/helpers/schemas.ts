@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
-import Ajv from 'ajv';
-import AjvDraft04 from 'ajv-draft-04';
-import addFormats from 'ajv-formats';
+import { Ajv } from 'ajv';
+import AjvDraft04Module from 'ajv-draft-04';
+import addFormatsModule from 'ajv-formats';
 import { sharedPath } from './paths.ts';
+
+// Both packages are CommonJS with a `default` export; under NodeNext the class sits on `.default`.
+const AjvDraft04 = AjvDraft04Module.default;
+const addFormats = addFormatsModule.default;
 
 function readSchema(...segments: string[]): Record<string, unknown> {
   return JSON.parse(readFileSync(sharedPath('schemas', ...segments), 'utf8')) as Record<
