@@ -86,7 +86,9 @@ function respondWithError(response: ServerResponse, error: unknown): void {
   sendOciError(response, ociError);
 }
 
+// Closing twice is harmless: the second call resolves once the server is down.
 function closeServer(server: ReturnType<typeof createServer>): Promise<void> {
+  if (!server.listening) return Promise.resolve();
   return new Promise((resolve, reject) => {
     server.close((error) => (error ? reject(error) : resolve()));
     server.closeAllConnections();
