@@ -1,0 +1,46 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { demoSteps } from '../../demo/story.ts';
+import { startControlPlane } from '../../server/control-plane.ts';
+import { openWorkspace } from '../../workspace/context.ts';
+import { initWorkspace } from '../../workspace/init.ts';
+import { CONFIG_FILE } from '../../workspace/paths.ts';
+import { commandContext } from '../context.ts';
+
+export function demoCommand(): Command {
+  return new Command('demo')
+    .description('run the whole story on the embedded defaults and print what happened')
+    .option('--keep-running', 'keep the control plane up after the story, until Ctrl-C')
+    .action(async (options, command: Command) => {
+      const context = commandContext(command);
+      const flag = command.optsWithGlobals<{ workspace?: string }>().workspace;
+      const root = flag ? resolve(flag) : mkdtempSync(join(tmpdir(), 'changeproof-demo-'));
+      const say = (line: string) => process.stdout.write(`  ${line}\n`);
+      try {
+        if (!existsSync(join(root, CONFIG_FILE))) await initWorkspace({ dir: root, name: 'demo' });
+        process.stdout.write(`changeproof demo: workspace ${root}\n`);
+        const ws = await openWorkspace(root);
+        const plane = await startControlPlane(ws, { logger: context.logger, port: 0 });
+        try {
+          for (const endpoint of plane.endpoints)
+            say(`started ${endpoint.name} at ${endpoint.url}`);
+          for (const [index, step] of demoSteps.entries()) {
+            process.stdout.write(`\n${index + 1}. ${step.title}\n`);
+            await step.run({ ws, plane, logger: context.logger, say });
+          }
+          if (options.keepRunning) {
+            process.stdout.write('\ncontrol plane running; press Ctrl-C to stop\n');
+            await new Promise<void>((done) => process.once('SIGINT', done).once('SIGTERM', done));
+          }
+        } finally {
+          await plane.close();
+          await ws.close();
+        }
+        process.stdout.write(`\ndemo finished${flag ? `; workspace kept at ${root}` : ''}\n`);
+      } finally {
+        if (!flag) rmSync(root, { recursive: true, force: true });
+      }
+    });
+}

@@ -1,0 +1,53 @@
+import { Command, CommanderError, Option } from 'commander';
+import { messageOf } from '../errors.ts';
+import { demoCommand } from './commands/demo.ts';
+import { initCommand } from './commands/init.ts';
+import { ledgerCommand } from './commands/ledger.ts';
+import { upCommand } from './commands/up.ts';
+import { ExitCode, exitCodeFor } from './exit-codes.ts';
+import { outputFormats } from './output.ts';
+
+/** The changeproof command line: parsing and output here, the work in the modules it calls. */
+export function buildProgram(): Command {
+  const program = new Command('changeproof')
+    .description('governed GitOps delivery with a tamper-evident evidence ledger')
+    .version('0.1.0')
+    .option(
+      '-w, --workspace <dir>',
+      'workspace folder (default: $CHANGEPROOF_WORKSPACE, then . and its parents)',
+    )
+    .addOption(
+      new Option('-o, --output <format>', 'output format of read commands').choices([
+        ...outputFormats,
+      ]),
+    )
+    .option('--log-level <level>', 'log level for the structured logs on stderr', 'info')
+    .option(
+      '--database <url>',
+      'database URL (sqlite:<file> or postgres://…), overriding changeproof.yaml',
+    )
+    .showHelpAfterError('(run with --help for usage)');
+  for (const command of [initCommand(), upCommand(), demoCommand(), ledgerCommand()]) {
+    program.addCommand(command);
+  }
+  program.exitOverride();
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return ExitCode.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; every other parsing problem is a usage error.
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    process.stderr.write(`changeproof: ${messageOf(error)}\n`);
+    return exitCodeFor(error);
+  }
+}
+
+process.exitCode = await run(process.argv);

@@ -1,0 +1,124 @@
+import type { Store } from '../store/open.ts';
+import { checkCheckpoint, type Checkpoint } from './checkpoint.ts';
+import { GENESIS_HASH, hashStoredEntry } from './entry.ts';
+import { MerkleAccumulator, leafHash } from './merkle.ts';
+import { forEachEntryRow, rowToCheckpoint } from './rows.ts';
+import type { LedgerEntryRow } from '../store/schema.ts';
+
+export type LedgerProblemCode =
+  | 'ENTRY_ALTERED'
+  | 'CHAIN_BROKEN'
+  | 'SEQUENCE_GAP'
+  | 'CHECKPOINT_INVALID'
+  | 'CHECKPOINT_MISMATCH'
+  | 'TAIL_TRUNCATED';
+
+export interface LedgerProblem {
+  code: LedgerProblemCode;
+  /** The entry where the problem shows, when it is about an entry. */
+  seq?: number;
+  /** The checkpoint's tree size, when it is about a checkpoint. */
+  checkpoint?: number;
+  message: string;
+}
+
+export interface LedgerVerification {
+  ok: boolean;
+  entries: number;
+  checkpoints: number;
+  /** The first problem in ledger order: what `ledger verify` names. */
+  firstProblem?: LedgerProblem;
+  problems: LedgerProblem[];
+}
+
+const MAX_PROBLEMS = 100;
+
+/**
+ * Re-hashes the whole chain, checks every link and sequence number, recomputes the Merkle root
+ * at each checkpoint's size and checks each checkpoint's signature with the control-plane key.
+ * It streams, holding O(log n) hashes, so a million entries verify in one pass.
+ */
+export async function verifyLedger(
+  store: Store,
+  publicKeyPem: string,
+): Promise<LedgerVerification> {
+  const checkpoints = (
+    await store.db.selectFrom('ledger_checkpoints').selectAll().orderBy('tree_size').execute()
+  ).map(rowToCheckpoint);
+  const walk = new ChainWalk(checkpoints, publicKeyPem);
+  await forEachEntryRow(store.db, undefined, (row) => walk.visit(row));
+  walk.finish();
+  const problems = walk.problems.slice(0, MAX_PROBLEMS);
+  return {
+    ok: problems.length === 0,
+    entries: walk.count,
+    checkpoints: checkpoints.length,
+    firstProblem: problems[0],
+    problems,
+  };
+}
+
+class ChainWalk {
+  readonly problems: LedgerProblem[] = [];
+  count = 0;
+  private expectedSeq = 1;
+  private previousHash = GENESIS_HASH;
+  private readonly accumulator = new MerkleAccumulator();
+  private nextCheckpoint = 0;
+
+  constructor(
+    private readonly checkpoints: Checkpoint[],
+    private readonly publicKeyPem: string,
+  ) {
+    for (const checkpoint of checkpoints) {
+      const reason = checkCheckpoint(checkpoint, publicKeyPem);
+      if (reason) this.report('CHECKPOINT_INVALID', { checkpoint: checkpoint.treeSize }, reason);
+    }
+  }
+
+  visit(row: LedgerEntryRow): void {
+    const seq = Number(row.seq);
+    this.count += 1;
+    if (seq !== this.expectedSeq) {
+      this.report('SEQUENCE_GAP', { seq }, `entries ${this.expectedSeq}..${seq - 1} are missing`);
+    }
+    if (row.prev !== this.previousHash) {
+      this.report('CHAIN_BROKEN', { seq }, `entry ${seq} does not link to the entry before it`);
+    }
+    if (hashStoredEntry({ ...row, seq, payloadJson: row.payload }) !== row.hash) {
+      this.report('ENTRY_ALTERED', { seq }, `entry ${seq} does not match its hash (edited)`);
+    }
+    this.expectedSeq = seq + 1;
+    this.previousHash = row.hash;
+    this.accumulator.add(leafHash(row.hash));
+    this.checkSealedPrefix(seq, row.hash);
+  }
+
+  finish(): void {
+    for (const checkpoint of this.checkpoints.slice(this.nextCheckpoint)) {
+      this.report(
+        'TAIL_TRUNCATED',
+        { checkpoint: checkpoint.treeSize, seq: this.count + 1 },
+        `checkpoint ${checkpoint.treeSize} sealed entries beyond entry ${this.count}: the tail was removed`,
+      );
+    }
+  }
+
+  private checkSealedPrefix(seq: number, hash: string): void {
+    const checkpoint = this.checkpoints[this.nextCheckpoint];
+    if (!checkpoint || checkpoint.treeSize !== this.accumulator.size) return;
+    this.nextCheckpoint += 1;
+    const root = this.accumulator.root().toString('hex');
+    if (root !== checkpoint.rootHash || hash !== checkpoint.headHash) {
+      this.report(
+        'CHECKPOINT_MISMATCH',
+        { checkpoint: checkpoint.treeSize, seq },
+        `entries up to ${seq} no longer match checkpoint ${checkpoint.treeSize}`,
+      );
+    }
+  }
+
+  private report(code: LedgerProblemCode, where: Partial<LedgerProblem>, message: string): void {
+    if (this.problems.length < MAX_PROBLEMS) this.problems.push({ code, ...where, message });
+  }
+}

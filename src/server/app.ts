@@ -1,0 +1,77 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { isChangeproofError, type ErrorCategory } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { MetricsRegistry, OPENMETRICS_CONTENT_TYPE } from './metrics.ts';
+import type { WorkspaceContext } from '../workspace/context.ts';
+
+const STATUS_BY_CATEGORY: Record<ErrorCategory, number> = {
+  usage: 400,
+  refused: 409,
+  unauthenticated: 401,
+  forbidden: 403,
+  'not-found': 404,
+  upstream: 503,
+  internal: 500,
+};
+
+export interface ServerOptions {
+  workspace: WorkspaceContext;
+  logger: Logger;
+  metrics?: MetricsRegistry;
+  bodyLimit?: number;
+}
+
+/**
+ * The control-plane HTTP server. Routes register themselves as plugins; this file owns what all
+ * of them share: liveness, metrics, and the one place where errors become HTTP responses.
+ */
+export function createServer(options: ServerOptions): {
+  app: FastifyInstance;
+  metrics: MetricsRegistry;
+} {
+  const metrics = options.metrics ?? new MetricsRegistry();
+  const app: FastifyInstance = Fastify({
+    loggerInstance: options.logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+   ,
+  });
+  const requests = metrics.counter(
+    'changeproof_http_requests',
+    'HTTP requests served, by route and status',
+  );
+  const ledgerEntries = metrics.gauge(
+    'changeproof_ledger_entries',
+    'Entries in the evidence ledger',
+  );
+
+  app.addHook('onResponse', async (request, reply) => {
+    requests({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    if (isChangeproofError(error)) {
+      return reply
+        .status(STATUS_BY_CATEGORY[error.category])
+        .send({ error: { code: error.code, message: error.message } });
+    }
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    const code = (error as { code?: string }).code ?? 'INTERNAL';
+    return reply.status(status).send({
+      error: { code, message: status >= 500 ? 'internal error' : (error as Error).message },
+    });
+  });
+
+  app.get('/healthz', async () => {
+    await options.workspace.ledger.head();
+    return { status: 'ok' };
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    const head = await options.workspace.ledger.head();
+    ledgerEntries(head?.seq ?? 0);
+    return reply.type(OPENMETRICS_CONTENT_TYPE).send(metrics.render());
+  });
+
+  return { app, metrics };
+}

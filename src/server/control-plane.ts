@@ -1,0 +1,98 @@
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Logger } from '../log.ts';
+import type { WorkspaceContext } from '../workspace/context.ts';
+import { createServer } from './app.ts';
+
+/** A service `changeproof up` started, as printed and written to the workspace. */
+export interface Endpoint {
+  name: string;
+  url: string;
+}
+
+export interface ControlPlane {
+  endpoints: Endpoint[];
+  close(): Promise<void>;
+}
+
+export interface ControlPlaneOptions {
+  logger: Logger;
+  /** Overrides the configured port (0 picks a free one). */
+  port?: number;
+  /** Seal a ledger checkpoint this often while running; 0 turns it off. */
+  checkpointIntervalMs?: number;
+}
+
+/**
+ * Starts the control plane and the embedded services of local mode, on loopback, and writes
+ * their addresses to `<workspace>/state/endpoints.json`. Each service is started in turn and
+ * everything already started is stopped again if a later one fails.
+ */
+export async function startControlPlane(
+  ws: WorkspaceContext,
+  options: ControlPlaneOptions,
+): Promise<ControlPlane> {
+  const stops: (() => Promise<void>)[] = [];
+  const endpoints: Endpoint[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    stops.length = 0;
+  };
+  try {
+    const { app } = createServer({ workspace: ws, logger: options.logger });
+    const host = ws.config.server.host;
+    await app.listen({ host, port: options.port ?? ws.config.server.port });
+    stops.push(() => app.close());
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    endpoints.push({ name: 'control-plane', url: `http://${host}:${port}` });
+
+    const sealer = startCheckpointTimer(ws, options);
+    stops.push(async () => clearInterval(sealer));
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  writeEndpoints(ws.paths.endpoints, endpoints);
+  stops.push(async () => rmSync(ws.paths.endpoints, { force: true }));
+  return { endpoints, close: stopAll };
+}
+
+function startCheckpointTimer(
+  ws: WorkspaceContext,
+  options: ControlPlaneOptions,
+): NodeJS.Timeout | undefined {
+  const interval = options.checkpointIntervalMs ?? 60_000;
+  if (interval <= 0) return undefined;
+  const timer = setInterval(() => {
+    void sealCheckpoint(ws).catch((error) =>
+      options.logger.warn({ err: error }, 'checkpoint not sealed'),
+    );
+  }, interval);
+  timer.unref();
+  return timer;
+}
+
+/** Seals a checkpoint over the ledger so far, under a one-minute lease on the control-plane key. */
+export async function sealCheckpoint(ws: WorkspaceContext) {
+  const head = await ws.ledger.head();
+  const latest = await ws.ledger.latestCheckpoint();
+  if (!head || latest?.treeSize === head.seq) return latest;
+  const lease = await ws.broker.openLease({
+    holder: 'system:checkpointer',
+    scopes: ['sign:control-plane'],
+    ttlSeconds: 60,
+  });
+  try {
+    return await ws.ledger.seal(await ws.broker.signer(lease.id, 'control-plane'));
+  } finally {
+    await ws.broker.revokeLease(lease.id);
+  }
+}
+
+function writeEndpoints(file: string, endpoints: Endpoint[]): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(`${file}.partial`, `${JSON.stringify({ pid: process.pid, endpoints }, null, 2)}\n`);
+  // rename is atomic: readers see the old file or the new one, never half of one.
+  renameSync(`${file}.partial`, file);
+}

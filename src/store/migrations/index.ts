@@ -1,0 +1,16 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import { ledgerTables } from './0001-ledger.ts';
+import { secretLeaseTable } from './0002-secret-leases.ts';
+
+/**
+ * Every migration, in order. A released migration never changes: a new need is a new file here,
+ * and it must run on SQLite and PostgreSQL alike.
+ */
+const migrations: Record<string, Migration> = {
+  '0001-ledger': ledgerTables,
+  '0002-secret-leases': secretLeaseTable,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};
