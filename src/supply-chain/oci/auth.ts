@@ -37,13 +37,21 @@ export class RegistryAuthorizer {
   }
 
   /**
-   * Handles a `WWW-Authenticate` challenge; true when the request is worth sending again with
-   * new credentials, false when there is nothing more to try.
+   * Handles a `WWW-Authenticate` challenge to a request sent with `sentAuthorization`; true when
+   * the request is worth sending again with new credentials, false when nothing more can help.
    */
-  async answer(header: string | null, repository: string | undefined): Promise<boolean> {
+  async answer(
+    header: string | null,
+    repository: string | undefined,
+    sentAuthorization: string | undefined,
+  ): Promise<boolean> {
     const challenge = header ? parseChallenge(header) : undefined;
     const credentials = this.credentials;
     if (!challenge || (credentials && 'token' in credentials)) return false;
+
+    // a concurrent request may have answered the challenge already
+    const current = this.headerFor(repository);
+    if (current && current !== sentAuthorization) return true;
 
     if (challenge.scheme === 'basic') {
       if (!credentials || this.basicEverywhere) return false;

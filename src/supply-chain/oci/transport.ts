@@ -1,5 +1,5 @@
 import { RegistryAuthorizer, type RegistryCredentials } from './auth.ts';
-import { RegistryError, registryErrorCode } from './errors.ts';
+import { RegistryError, registryErrorCode, type RegistryErrorCode } from './errors.ts';
 import {
   defaultRetryPolicy,
   parseRetryAfter,
@@ -53,11 +53,12 @@ export class RegistryTransport {
   /** One try, answering a 401 challenge once. `target` is a path or an absolute URL. */
   async send(method: string, target: string, options: SendOptions = {}): Promise<Response> {
     const url = new URL(target, this.baseUrl);
+    const sentAuthorization = this.authorizer.headerFor(options.repository);
     let response = await this.fetchOnce(method, url, options);
     if (response.status === 401) {
       await response.body?.cancel();
       const challenge = response.headers.get('www-authenticate');
-      if (!(await this.authorizer.answer(challenge, options.repository))) {
+      if (!(await this.authorizer.answer(challenge, options.repository, sentAuthorization))) {
         throw new RegistryError(
           'UNAUTHORIZED',
           `registry ${this.options.registry} refused the credentials`,
@@ -98,6 +99,13 @@ export class RegistryTransport {
   }
 }
 
+// What a status means when the registry sent no JSON body (HEAD requests, proxies).
+const codeByStatus: Record<number, RegistryErrorCode> = {
+  401: 'UNAUTHORIZED',
+  403: 'DENIED',
+  413: 'SIZE_INVALID',
+};
+
 /**
  * The registry's refusal as a {@link RegistryError}, from the spec's JSON error body when there
  * is one. `fallbackCode` names a status without a body (a 404 on HEAD).
@@ -105,7 +113,7 @@ export class RegistryTransport {
 export async function refusal(
   response: Response,
   what: string,
-  fallbackCode?: ConstructorParameters<typeof RegistryError>[0],
+  fallbackCode?: RegistryErrorCode,
 ): Promise<RegistryError> {
   const text = await response.text().catch(() => '');
   let first: { code?: string; message?: string } | undefined;
@@ -114,7 +122,9 @@ export async function refusal(
   } catch {
     first = undefined;
   }
-  const code = first?.code ? registryErrorCode(first.code) : (fallbackCode ?? 'REGISTRY_REJECTED');
+  const code = first?.code
+    ? registryErrorCode(first.code)
+    : (codeByStatus[response.status] ?? fallbackCode ?? 'REGISTRY_REJECTED');
   const reason = first?.message ?? `HTTP ${response.status}`;
   return new RegistryError(code, `${what}: ${reason}`, { details: { status: response.status } });
 }
