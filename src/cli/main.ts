@@ -21,7 +21,7 @@ export function buildProgram(): Command {
         ...outputFormats,
       ]),
     )
-    .option('--log-level <level>', 'log level for the structured logs on stderr', 'info')
+    .option('--log-level <level>', 'log level for the structured logs on stderr (default: info)')
     .option(
       '--database <url>',
       'database URL (sqlite:<file> or postgres://…), overriding changeproof.yaml',
@@ -30,9 +30,14 @@ export function buildProgram(): Command {
   for (const command of [initCommand(), upCommand(), demoCommand(), ledgerCommand()]) {
     program.addCommand(command);
   }
-  program.exitOverride();
-  for (const command of program.commands) command.exitOverride();
+  overrideExits(program);
   return program;
+}
+
+/** Parsing errors anywhere in the tree must reach run() so they exit 2, not commander's 1. */
+function overrideExits(command: Command): void {
+  command.exitOverride();
+  for (const sub of command.commands) overrideExits(sub);
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalize, type JsonValue } from './canonical.ts';
 
 /** The hash that precedes the first entry. */
@@ -51,7 +51,7 @@ export function hashStoredEntry(parts: StoredEntryParts): string {
   const canonical =
     `{"actor":${q(parts.actor)},"kind":${q(parts.kind)},"payload":${parts.payloadJson},` +
     `"prev":${q(parts.prev)},"seq":${parts.seq},"subject":${q(parts.subject)},"time":${q(parts.time)}}`;
-  return createHash('sha256').update(canonical).digest('hex');
+  return hash('sha256', canonical, 'hex');
 }
 
 /** Builds the next entry of the chain after `previous` (or the first one). */

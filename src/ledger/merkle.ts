@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /**
  * The Merkle tree of RFC 9162 (Certificate Transparency v2) over the ledger's entry hashes:
@@ -9,12 +9,14 @@ import { createHash } from 'node:crypto';
 const LEAF_PREFIX = Buffer.from([0]);
 const NODE_PREFIX = Buffer.from([1]);
 
+// One-shot crypto.hash is two to three times faster than createHash for inputs this small,
+// which is most of the cost of verifying a long chain.
 export function leafHash(entryHashHex: string): Buffer {
-  return createHash('sha256').update(LEAF_PREFIX).update(Buffer.from(entryHashHex, 'hex')).digest();
+  return hash('sha256', Buffer.concat([LEAF_PREFIX, Buffer.from(entryHashHex, 'hex')]), 'buffer');
 }
 
 export function nodeHash(left: Buffer, right: Buffer): Buffer {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  return hash('sha256', Buffer.concat([NODE_PREFIX, left, right]), 'buffer');
 }
 
 const EMPTY_ROOT = createHash('sha256').digest();

@@ -31,9 +31,11 @@ export function createServer(options: ServerOptions): {
 } {
   const metrics = options.metrics ?? new MetricsRegistry();
   const app: FastifyInstance = Fastify({
-    loggerInstance: options.logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
+    loggerInstance: options.logger.child(
+      { component: 'http' },
+      { level: 'warn' },
+    ) as FastifyBaseLogger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
-   ,
   });
   const requests = metrics.counter(
     'changeproof_http_requests',
