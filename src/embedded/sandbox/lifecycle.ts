@@ -11,6 +11,7 @@ import {
 import { jsonEqual, type KubeObject } from './objects.ts';
 import { groupVersionOf, storageKeyOf, type ResourceType } from './resources.ts';
 import { alreadyExists, conflict, notFound, SandboxApiError } from './status.ts';
+import { enforceFieldValidation } from './openapi/field-validation.ts';
 import { validateObject } from './validation.ts';
 
 /** Who writes, for managedFields. */
@@ -52,6 +53,7 @@ export async function commitCreate(
   if (!object.metadata.name && object.metadata.generateName) {
     object.metadata.name = `${object.metadata.generateName}${randomBytes(3).toString('hex').slice(0, 5)}`;
   }
+  enforceFieldValidation(request.query, object, type, context.store);
   validateObject(type, object);
   requireWritableNamespace(context, type, object.metadata.namespace);
   if (context.store.get(storageKeyOf(type), object.metadata.namespace, object.metadata.name)) {
@@ -124,6 +126,7 @@ export async function commitUpdate(
     result.metadata.namespace = existing.metadata.namespace;
   if (existing.metadata.deletionTimestamp)
     result.metadata.deletionTimestamp = existing.metadata.deletionTimestamp;
+  enforceFieldValidation(request.query, result, type, context.store);
   validateObject(type, result);
   if (!options.managed) recordUpdate(existing, result, writerOf(request), scopeOf(request));
   if (isUnchanged(existing, result)) return existing;

@@ -146,7 +146,7 @@ function serveNonResource(
     if (!entry.versions.includes(segments[2]!)) throw pathNotFound();
     return send(response, resourceList(context.registry, entry.group, segments[2]!));
   }
-  if (segments[0] === 'openapi') return openApiRoute(context.registry, request, response, segments);
+  if (segments[0] === 'openapi') return openApiRoute(context, request, response, segments);
   return false;
 }
 

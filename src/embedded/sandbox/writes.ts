@@ -74,14 +74,17 @@ export async function patchObject(
   const mediaType = mediaTypeOf(request.request);
   const body = parseBody(await readBody(request.request), mediaType);
   let result: KubeObject;
+  let code = 200;
   if (mediaType === 'application/apply-patch+yaml') {
+    const { type, namespace, name } = request.target;
+    if (!context.store.get(storageKeyOf(type), namespace, name!)) code = 201;
     result = await applyObject(context, request, body);
   } else {
     const existing = existingOrNotFound(context, request);
     const next = patched(request.target.type, existing, mediaType, body);
     result = await commitUpdate(context, request, existing, next, { managed: false });
   }
-  sendJson(request.response, 200, asServedVersion(result, groupVersionOf(request.target.type)));
+  sendJson(request.response, code, asServedVersion(result, groupVersionOf(request.target.type)));
 }
 
 function patched(
