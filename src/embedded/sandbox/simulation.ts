@@ -67,8 +67,15 @@ export class WorkloadSimulation {
       return;
     }
     if (!needsRollout(event.object)) return;
-    this.writeStatus(event.storageKey, event.object, progressingStatus(event.object));
-    this.schedule(event.storageKey, event.object);
+    // Deferred, as a controller reacts after the write: writing inside the notification would
+    // deliver the status change to later watchers before the change that caused it.
+    setImmediate(() => {
+      const { namespace, name } = event.object.metadata;
+      const current = this.store.get(event.storageKey, namespace, name)?.object;
+      if (this.closed || !current || !needsRollout(current)) return;
+      this.writeStatus(event.storageKey, current, progressingStatus(current));
+      this.schedule(event.storageKey, current);
+    });
   }
 
   private schedule(storageKey: string, object: KubeObject): void {
