@@ -3,6 +3,11 @@ import { dirname } from 'node:path';
 import type { Logger } from '../log.ts';
 import type { WorkspaceContext } from '../workspace/context.ts';
 import { createServer } from './app.ts';
+import {
+  registryImagePolicy,
+  startWorkspaceRegistry,
+  startWorkspaceSandboxes,
+} from './embedded-services.ts';
 
 /** A service `changeproof up` started, as printed and written to the workspace. */
 export interface Endpoint {
@@ -46,6 +51,18 @@ export async function startControlPlane(
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     endpoints.push({ name: 'control-plane', url: `http://${host}:${port}` });
+
+    if (ws.config.adapters.registry === 'embedded') {
+      const registry = await startWorkspaceRegistry(ws);
+      stops.push(() => registry.close());
+      endpoints.push({ name: 'registry', url: registry.url });
+    }
+
+    const sandboxes = await startWorkspaceSandboxes(ws, registryImagePolicy());
+    stops.push(() => sandboxes.close());
+    for (const [name, cluster] of sandboxes.clusters) {
+      endpoints.push({ name: `sandbox/${name}`, url: cluster.url });
+    }
 
     const sealer = startCheckpointTimer(ws, options);
     stops.push(async () => clearInterval(sealer));

@@ -2,6 +2,8 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
+import { toolPath } from '../../src/tools.ts';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -97,8 +99,14 @@ describe('changeproof CLI', () => {
 
   it('up prints each service, serves /healthz and OpenMetrics, and stops on SIGTERM', async () => {
     const child = startCli(['up', '-w', ws, '--port', '0']);
-    const line = await firstLine(child.stdout!);
-    const url = line.match(/^control-plane (http:\/\/127\.0\.0\.1:\d+)$/)?.[1];
+    const lines = await readLines(child.stdout!, 4);
+    expect(lines.map((l) => l.split(' ')[0])).toEqual([
+      'control-plane',
+      'registry',
+      'sandbox/sandbox-dev',
+      'sandbox/sandbox-prod',
+    ]);
+    const url = lines[0]!.match(/^control-plane (http:\/\/127\.0\.0\.1:\d+)$/)?.[1];
     expect(url).toBeDefined();
     expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
     const metrics = await fetch(`${url}/metrics`);
@@ -106,6 +114,17 @@ describe('changeproof CLI', () => {
     expect(await metrics.text()).toMatch(/changeproof_ledger_entries \d+\n[\s\S]*# EOF\n$/);
     const endpoints = JSON.parse(readFileSync(join(ws, 'state', 'endpoints.json'), 'utf8'));
     expect(endpoints.endpoints[0].url).toBe(url);
+    const registry = lines[1]!.split(' ')[1];
+    expect((await fetch(`${registry}/v2/`)).status).toBe(200);
+    const kubectl = spawnSync(
+      toolPath('kubectl'),
+      ['--context', 'sandbox-prod', 'get', 'namespaces', '-o', 'name'],
+      {
+        env: { ...process.env, KUBECONFIG: join(ws, 'kubeconfig') },
+        encoding: 'utf8',
+      },
+    );
+    expect(kubectl.stdout).toContain('namespace/default');
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
@@ -120,11 +139,12 @@ function runSqlite(file: string, statement: string): void {
   db.close();
 }
 
-async function firstLine(stream: NodeJS.ReadableStream): Promise<string> {
+async function readLines(stream: NodeJS.ReadableStream, count: number): Promise<string[]> {
   let buffer = '';
   for await (const chunk of stream) {
     buffer += chunk.toString();
-    if (buffer.includes('\n')) return buffer.split('\n')[0]!;
+    const lines = buffer.split('\n');
+    if (lines.length > count) return lines.slice(0, count);
   }
-  return buffer;
+  return buffer.split('\n');
 }
