@@ -5,7 +5,7 @@ import {
   toFieldsV1,
 } from '../../src/embedded/sandbox/apply/field-set.ts';
 import { serverSideApply } from '../../src/embedded/sandbox/apply/managed-fields.ts';
-import type { KubeObject } from '../../src/embedded/sandbox/objects.ts';
+import type { Json, KubeObject } from '../../src/embedded/sandbox/objects.ts';
 import { applyJsonPatch, JsonPatchError } from '../../src/embedded/sandbox/patch/json-patch.ts';
 import { applyMergePatch } from '../../src/embedded/sandbox/patch/merge-patch.ts';
 import { applyStrategicMergePatch } from '../../src/embedded/sandbox/patch/strategic-merge.ts';
@@ -41,7 +41,7 @@ describe('strategic merge patch', () => {
         },
       ],
     };
-    expect(applyStrategicMergePatch(podSpec, patch)).toEqual({
+    expect(applyStrategicMergePatch(podSpec as Json, patch)).toEqual({
       ...podSpec,
       containers: [
         {

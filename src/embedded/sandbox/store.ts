@@ -6,6 +6,23 @@ import { WatchHub } from './watch-hub.ts';
 export interface StoredObject {
   readonly object: KubeObject;
   readonly json: string;
+  /** The JSON as UTF-8, encoded on first use, so that large lists are copied, not re-encoded. */
+  readonly bytes: Buffer;
+}
+
+/** A stored object whose UTF-8 bytes are encoded once, when first asked for. */
+class StoredEntry implements StoredObject {
+  private encoded: Buffer | undefined;
+
+  constructor(
+    readonly object: KubeObject,
+    readonly json: string,
+  ) {}
+
+  get bytes(): Buffer {
+    this.encoded ??= Buffer.from(this.json);
+    return this.encoded;
+  }
 }
 
 // Fold the journal into a snapshot after this many appended lines.
@@ -26,7 +43,10 @@ export class ObjectStore {
     const state = journal.load();
     this.current = state.resourceVersion;
     for (const { storageKey, object } of state.objects) {
-      this.typeMap(storageKey).set(memberKey(object), { object, json: JSON.stringify(object) });
+      this.typeMap(storageKey).set(
+        memberKey(object),
+        new StoredEntry(object, JSON.stringify(object)),
+      );
     }
     this.hub = new WatchHub(this.current);
   }
@@ -69,7 +89,7 @@ export class ObjectStore {
     const rv = ++this.current;
     object.metadata.resourceVersion = String(rv);
 
-    const stored = { object, json: JSON.stringify(object) };
+    const stored = new StoredEntry(object, JSON.stringify(object));
     if (!previous) this.sortedKeys.delete(storageKey);
     members.set(key, stored);
     this.journal.appendWrite(rv, storageKey, stored.json);
@@ -107,7 +127,7 @@ export class ObjectStore {
     this.journal.appendDelete(rv, storageKey, namespace ?? '', name);
     this.hub.publish({ type: 'DELETED', resourceVersion: rv, storageKey, object, json });
     this.snapshotIfDue();
-    return { object, json };
+    return new StoredEntry(object, json);
   }
 
   /** Writes a snapshot and closes the journal; the store must not be written afterwards. */
