@@ -24,6 +24,8 @@ export interface EvidencePayloads {
     sourceRepo: string;
     sourceCommit: string;
     dirty: boolean;
+    /** Committer time of `sourceCommit`; DORA lead time starts here (else at the run's start). */
+    sourceCommittedAt?: string;
   };
   'delivery.step': {
     run: string;
@@ -46,6 +48,8 @@ export interface EvidencePayloads {
     proposal: string;
     leases: string[];
     clusterCredentialsHeld: false;
+    /** `runDetails.builder.id` of the SLSA provenance attached to the image. */
+    provenanceBuilder?: string;
   };
   'delivery.failed': {
     run: string;
@@ -94,6 +98,10 @@ export interface EvidencePayloads {
     approvals: { reviewer: string; roles: string[]; commit: string; at: string }[];
     change?: string;
     path: 'normal' | 'emergency' | 'break-glass' | 'automatic';
+    /** Digest of the desired state rendered at `headCommit`: what the approvals cover. */
+    desiredDigest?: string;
+    /** Who signed the merge commit (key id or identity); absent when it is unsigned. */
+    commitSignedBy?: string;
   };
   'proposal.refused': {
     proposal: string;
@@ -191,6 +199,9 @@ export interface EvidencePayloads {
     app: string;
     cause: 'drift' | 'sync-failure';
     link: string;
+    /** The deployment or change the incident is about, when known (DORA change failure rate). */
+    deployment?: string;
+    change?: string;
   };
   'incident.resolved': { incident: string; resolution: string };
   'verification.sealed': {
@@ -208,6 +219,17 @@ export interface EvidencePayloads {
     generation: number;
   };
   'rollback.requested': { app: string; toCommit: string; proposal: string; reason: string };
+
+  // Secret broker (subject `lease:<id>`), as the embedded broker already writes them
+  'broker.lease.opened': {
+    id: string;
+    holder: string;
+    scopes: string[];
+    issuedAt: string;
+    expiresAt: string;
+    ttlSeconds: number;
+  };
+  'broker.lease.revoked': { id: string; holder: string; revokedAt: string };
 }
 
 export type EvidenceKind = keyof EvidencePayloads;
