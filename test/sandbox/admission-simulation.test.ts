@@ -8,6 +8,7 @@ import {
   removeDir,
   startTestSandbox,
   type TestSandbox,
+  type Loose,
 } from './helpers.ts';
 
 const deployments = '/apis/apps/v1/namespaces/default/deployments';
@@ -15,7 +16,7 @@ const webhookConfigs = '/apis/admissionregistration.k8s.io/v1/validatingwebhookc
 let sandbox: TestSandbox;
 let webhook: Server;
 let webhookUrl: string;
-const reviews: any[] = [];
+const reviews: Loose[] = [];
 
 beforeAll(async () => {
   // A validating webhook that refuses images tagged :latest and hangs on names starting "slow".
@@ -174,15 +175,15 @@ describe('workload simulation', () => {
     await api(sandbox, 'POST', deployments, deployment('unsigned', 'registry.local/unsigned:1.0'));
     await eventually(async () =>
       (await api(sandbox, 'GET', `${deployments}/unsigned`)).body.status?.conditions?.some(
-        (c: any) => c.reason === 'ProgressDeadlineExceeded',
+        (c: Loose) => c.reason === 'ProgressDeadlineExceeded',
       ),
     );
     await new Promise((resolve) => setTimeout(resolve, 300));
     const live = (await api(sandbox, 'GET', `${deployments}/unsigned`)).body;
     expect(live.status.readyReplicas).toBeUndefined();
     expect(live.status.unavailableReplicas).toBe(2);
-    const available = live.status.conditions.find((c: any) => c.type === 'Available');
-    const progressing = live.status.conditions.find((c: any) => c.type === 'Progressing');
+    const available = live.status.conditions.find((c: Loose) => c.type === 'Available');
+    const progressing = live.status.conditions.find((c: Loose) => c.type === 'Progressing');
     expect(available).toMatchObject({ status: 'False', reason: 'MinimumReplicasUnavailable' });
     expect(progressing.status).toBe('False');
     expect(progressing.message).toContain(

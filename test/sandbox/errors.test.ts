@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, deployment, removeDir, startTestSandbox, type TestSandbox } from './helpers.ts';
+import {
+  api,
+  deployment,
+  removeDir,
+  startTestSandbox,
+  type TestSandbox,
+  type Loose,
+} from './helpers.ts';
 
 let sandbox: TestSandbox;
 const deployments = '/apis/apps/v1/namespaces/default/deployments';
@@ -19,10 +26,10 @@ async function resourceVersion(): Promise<string> {
 
 /** Asserts a failure Status and that the store's resourceVersion did not move. */
 async function expectRefused(
-  send: () => Promise<{ status: number; body: any }>,
+  send: () => Promise<{ status: number; body: Loose }>,
   code: number,
   reason: string,
-): Promise<any> {
+): Promise<Loose> {
   const before = await resourceVersion();
   const response = await send();
   expect(response.status).toBe(code);

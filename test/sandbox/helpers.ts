@@ -81,9 +81,13 @@ export function kubectl(
   });
 }
 
+/** A parsed JSON response body, read loosely by the assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Loose = any;
+
 export interface ApiResponse {
   status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  body: Loose;
   text: string;
 }
 

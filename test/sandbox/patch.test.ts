@@ -8,6 +8,7 @@ import { serverSideApply } from '../../src/embedded/sandbox/apply/managed-fields
 import type { Json, KubeObject } from '../../src/embedded/sandbox/objects.ts';
 import { applyJsonPatch, JsonPatchError } from '../../src/embedded/sandbox/patch/json-patch.ts';
 import { applyMergePatch } from '../../src/embedded/sandbox/patch/merge-patch.ts';
+import type { Loose } from './helpers.ts';
 import { applyStrategicMergePatch } from '../../src/embedded/sandbox/patch/strategic-merge.ts';
 import {
   matchesLabels,
@@ -66,7 +67,7 @@ describe('strategic merge patch', () => {
       restartPolicy: null,
     };
     const result = applyStrategicMergePatch(
-      { ...podSpec, restartPolicy: 'Always' },
+      { ...podSpec, restartPolicy: 'Always' } as Json,
       patch,
     ) as typeof podSpec;
     expect(result.containers.map((c) => c.name)).toEqual(['web']);
@@ -166,7 +167,7 @@ describe('server-side apply', () => {
       force: true,
       scope: 'main',
     });
-    expect((forced.spec as any).template.spec.containers[0].image).toBe('web:2');
+    expect((forced.spec as Loose).template.spec.containers[0].image).toBe('web:2');
     const ci = forced.metadata.managedFields!.find((entry) => entry.manager === 'ci')!;
     expect(JSON.stringify(ci.fieldsV1)).not.toContain('f:image');
   });

@@ -8,6 +8,7 @@ import {
   startTestSandbox,
   token,
   type TestSandbox,
+  type Loose,
 } from './helpers.ts';
 
 const configMaps = '/api/v1/namespaces/default/configmaps';
@@ -23,8 +24,8 @@ function configMap(name: string, labels: Record<string, string> = {}): object {
 function openWatch(
   sandbox: TestSandbox,
   path: string,
-): { events: any[]; status: Promise<number>; stop(): void } {
-  const events: any[] = [];
+): { events: Loose[]; status: Promise<number>; stop(): void } {
+  const events: Loose[] = [];
   let buffered = '';
   const outgoing = request(new URL(path, sandbox.cluster.url), {
     headers: { authorization: `Bearer ${token}` },

@@ -26,7 +26,7 @@ export class WatchHub {
 
   constructor(
     startResourceVersion: number,
-    private readonly historySize = 50_000,
+    private readonly historySize = 10_000,
   ) {
     // Changes made before this process started are not in memory: resuming from before them
     // would miss events, so it is refused as compacted.
