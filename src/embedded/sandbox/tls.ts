@@ -57,7 +57,8 @@ export function selfSignedCertificate(host: string): ServingCertificate {
   const name = distinguishedName('changeproof sandbox');
   const ecdsaWithSha256 = sequence(oid('1.2.840.10045.4.3.2'));
   const serial = randomBytes(16);
-  serial[0] = serial[0]! & 0x7f;
+  // Positive and minimal in DER: top bit clear, first byte never zero.
+  serial[0] = (serial[0]! & 0x7f) | 0x40;
 
   const tbs = sequence(
     tlv(0xa0, integer(Buffer.from([2]))),
