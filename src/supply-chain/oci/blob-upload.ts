@@ -1,11 +1,9 @@
-import { sha256Digest } from '../digest.ts';
 import { RegistryError } from './errors.ts';
+import type { RegistryResponse } from './http-request.ts';
 import { refusal, type RegistryTransport } from './transport.ts';
 import { withRetry } from './retry.ts';
 
 export interface BlobUploadOptions {
-  /** The digest the caller expects; bytes that hash otherwise are refused before upload. */
-  digest?: string;
   /** A repository on the same registry that already holds the blob: mount instead of upload. */
   from?: string;
   /** Blobs up to this size go in one PUT (default 32 MiB); larger ones in chunks. */
@@ -18,25 +16,19 @@ const defaultMonolithicLimit = 32 * 1024 * 1024;
 const defaultChunkSize = 8 * 1024 * 1024;
 
 /**
- * Uploads one blob: a mount when `from` is given and the registry can, otherwise an upload
- * session closed by `PUT ?digest=`. The registry's `Docker-Content-Digest` must equal the
- * digest computed here. A retryable failure restarts the whole session, because a half-sent
- * session cannot be trusted to resume where the client thinks it stopped.
+ * Uploads one blob whose `digest` the caller computed from `bytes`: a mount when `from` is
+ * given and the registry can, otherwise an upload session closed by `PUT ?digest=`. The
+ * registry's `Docker-Content-Digest` must equal that digest. A retryable failure restarts the
+ * whole session, because a half-sent session cannot be trusted to resume where the client
+ * thinks it stopped.
  */
 export async function uploadBlob(
   transport: RegistryTransport,
   repository: string,
   bytes: Uint8Array,
+  digest: string,
   options: BlobUploadOptions = {},
-): Promise<{ digest: string; size: number }> {
-  const digest = sha256Digest(bytes);
-  if (options.digest && options.digest !== digest) {
-    throw new RegistryError(
-      'DIGEST_MISMATCH',
-      `blob content hashes to ${digest}, not the expected ${options.digest}; nothing was pushed`,
-    );
-  }
-
+): Promise<void> {
   await withRetry(transport.retryPolicy, async () => {
     const started = await startSession(transport, repository, digest, options.from);
     if (started.mounted) return checkDigest(started.response, digest);
@@ -48,7 +40,6 @@ export async function uploadBlob(
     const body = bytes.length <= limit ? bytes : undefined;
     await closeSession(transport, repository, location, digest, body);
   });
-  return { digest, size: bytes.length };
 }
 
 async function startSession(
@@ -56,7 +47,7 @@ async function startSession(
   repository: string,
   digest: string,
   from: string | undefined,
-): Promise<{ mounted: true; response: Response } | { mounted: false; location: string }> {
+): Promise<{ mounted: true; response: RegistryResponse } | { mounted: false; location: string }> {
   const query = from ? `?mount=${digest}&from=${encodeURIComponent(from)}` : '';
   const response = await transport.send('POST', `/v2/${repository}/blobs/uploads/${query}`, {
     repository,
@@ -65,7 +56,7 @@ async function startSession(
   if (response.status === 201 && from) return { mounted: true, response };
   if (response.status !== 202)
     throw await refusal(response, `cannot start upload to ${repository}`);
-  await response.body?.cancel();
+  response.discard();
   return { mounted: false, location: locationOf(response, transport) };
 }
 
@@ -89,7 +80,7 @@ async function sendChunks(
     });
     if (response.status !== 202)
       throw await refusal(response, `chunk upload to ${repository} failed`);
-    await response.body?.cancel();
+    response.discard();
     location = locationOf(response, transport);
   }
   return location;
@@ -118,8 +109,8 @@ async function closeSession(
   checkDigest(response, digest);
 }
 
-function checkDigest(response: Response, digest: string): void {
-  void response.body?.cancel();
+function checkDigest(response: RegistryResponse, digest: string): void {
+  response.discard();
   const stored = response.headers.get('docker-content-digest');
   if (stored && stored !== digest) {
     throw new RegistryError(
@@ -130,7 +121,7 @@ function checkDigest(response: Response, digest: string): void {
 }
 
 /** The session URL from a Location header, which may be a path or absolute. */
-function locationOf(response: Response, transport: RegistryTransport): string {
+function locationOf(response: RegistryResponse, transport: RegistryTransport): string {
   const location = response.headers.get('location');
   if (!location) throw new RegistryError('BLOB_UPLOAD_INVALID', 'registry gave no upload location');
   return new URL(location, transport.baseUrl).href;

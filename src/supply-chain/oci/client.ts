@@ -54,7 +54,7 @@ export class RegistryClient {
     const response = await this.transport.request('GET', '/v2/');
     if (!response.ok)
       throw await refusal(response, `registry ${this.options.registry} refused /v2/`);
-    await response.body?.cancel();
+    response.discard();
   }
 
   async blobExists(repository: string, digest: string): Promise<boolean> {
@@ -66,13 +66,26 @@ export class RegistryClient {
     return true;
   }
 
-  /** Uploads a blob unless the repository already has it; see {@link uploadBlob}. */
-  async pushBlob(repository: string, bytes: Uint8Array, options: BlobUploadOptions = {}) {
+  /**
+   * Uploads a blob unless the repository already has it (see {@link uploadBlob}). With
+   * `expectedDigest`, bytes that hash otherwise are refused before anything is sent.
+   */
+  async pushBlob(
+    repository: string,
+    bytes: Uint8Array,
+    options: BlobUploadOptions & { expectedDigest?: string } = {},
+  ): Promise<{ digest: string; size: number }> {
     const digest = sha256Digest(bytes);
-    if (!options.digest || options.digest === digest) {
-      if (await this.blobExists(repository, digest)) return { digest, size: bytes.length };
+    if (options.expectedDigest && options.expectedDigest !== digest) {
+      throw new RegistryError(
+        'DIGEST_MISMATCH',
+        `blob content hashes to ${digest}, not the expected ${options.expectedDigest}; nothing was pushed`,
+      );
     }
-    return uploadBlob(this.transport, repository, bytes, options);
+    if (!(await this.blobExists(repository, digest))) {
+      await uploadBlob(this.transport, repository, bytes, digest, options);
+    }
+    return { digest, size: bytes.length };
   }
 
   /** Downloads a blob and checks it hashes to `digest`. */
@@ -81,7 +94,7 @@ export class RegistryClient {
       repository,
     });
     if (!response.ok) throw await refusal(response, `cannot pull blob ${digest}`, 'BLOB_UNKNOWN');
-    const bytes = new Uint8Array(await response.arrayBuffer());
+    const bytes = await response.bytes();
     assertDigest(bytes, digest, `blob ${digest} from ${repository}`);
     return bytes;
   }
@@ -105,7 +118,7 @@ export class RegistryClient {
     if (response.status !== 201 && response.status !== 200) {
       throw await refusal(response, `registry refused manifest ${reference} of ${repository}`);
     }
-    await response.body?.cancel();
+    response.discard();
     const stored = response.headers.get('docker-content-digest');
     if (stored && stored !== digest) {
       throw new RegistryError(
@@ -129,7 +142,7 @@ export class RegistryClient {
     if (!response.ok) {
       throw await refusal(response, `cannot pull manifest ${reference}`, 'MANIFEST_UNKNOWN');
     }
-    const bytes = new Uint8Array(await response.arrayBuffer());
+    const bytes = await response.bytes();
     const digest = sha256Digest(bytes);
     const claimed = isDigest(reference) ? reference : response.headers.get('docker-content-digest');
     if (claimed) assertDigest(bytes, claimed, `manifest ${reference} of ${repository}`);
@@ -174,7 +187,7 @@ export class RegistryClient {
       const batch = artifact.blobs.slice(next, next + blobConcurrency);
       await Promise.all(
         batch.map((blob) =>
-          this.pushBlob(repository, blob.bytes, { digest: blob.descriptor.digest }),
+          this.pushBlob(repository, blob.bytes, { expectedDigest: blob.descriptor.digest }),
         ),
       );
     }

@@ -40,7 +40,7 @@ export async function listReferrers(
       headers: { Accept: MediaType.imageIndex },
     });
     if (response.status === 404) {
-      await response.body?.cancel();
+      response.discard();
       return filterByType(await readFallbackIndex(client, repository, digest), options);
     }
     if (!response.ok) throw await refusal(response, `cannot list referrers of ${digest}`);

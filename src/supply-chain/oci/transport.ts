@@ -1,4 +1,5 @@
 import { RegistryAuthorizer, type RegistryCredentials } from './auth.ts';
+import { sendHttp, type RegistryResponse } from './http-request.ts';
 import { RegistryError, registryErrorCode, type RegistryErrorCode } from './errors.ts';
 import {
   defaultRetryPolicy,
@@ -15,7 +16,7 @@ export interface TransportOptions {
   insecure?: boolean;
   auth?: RegistryCredentials;
   retry?: Partial<RetryPolicy>;
-  /** Per request (default 60 s). */
+  /** Longest silence while waiting on the registry (default 60 s). */
   timeoutMs?: number;
 }
 
@@ -46,17 +47,17 @@ export class RegistryTransport {
   }
 
   /** Sends with retries on network failures, 5xx and 429; never on other 4xx. */
-  request(method: string, target: string, options: SendOptions = {}): Promise<Response> {
+  request(method: string, target: string, options: SendOptions = {}): Promise<RegistryResponse> {
     return withRetry(this.retryPolicy, () => this.send(method, target, options));
   }
 
   /** One try, answering a 401 challenge once. `target` is a path or an absolute URL. */
-  async send(method: string, target: string, options: SendOptions = {}): Promise<Response> {
+  async send(method: string, target: string, options: SendOptions = {}): Promise<RegistryResponse> {
     const url = new URL(target, this.baseUrl);
     const sentAuthorization = this.authorizer.headerFor(options.repository);
     let response = await this.fetchOnce(method, url, options);
     if (response.status === 401) {
-      await response.body?.cancel();
+      response.discard();
       const challenge = response.headers.get('www-authenticate');
       if (!(await this.authorizer.answer(challenge, options.repository, sentAuthorization))) {
         throw new RegistryError(
@@ -67,7 +68,7 @@ export class RegistryTransport {
       response = await this.fetchOnce(method, url, options);
     }
     if (response.status >= 500 || response.status === 429) {
-      await response.body?.cancel();
+      response.discard();
       throw new RetryableRegistryFailure(
         `registry ${this.options.registry} answered ${response.status} to ${method} ${url.pathname}`,
         {
@@ -79,16 +80,41 @@ export class RegistryTransport {
     return response;
   }
 
-  private async fetchOnce(method: string, url: URL, options: SendOptions): Promise<Response> {
+  /** One exchange, following redirects of reads (blob storage often answers GET with 307). */
+  private async fetchOnce(
+    method: string,
+    url: URL,
+    options: SendOptions,
+  ): Promise<RegistryResponse> {
+    let target = url;
+    for (let redirects = 0; ; redirects++) {
+      const response = await this.exchange(method, target, options, target.origin === url.origin);
+      const location = response.headers.get('location');
+      const isRedirect = [301, 302, 303, 307, 308].includes(response.status);
+      if (!isRedirect || !location || !['GET', 'HEAD'].includes(method) || redirects >= 5) {
+        return response;
+      }
+      response.discard();
+      target = new URL(location, target);
+    }
+  }
+
+  private async exchange(
+    method: string,
+    url: URL,
+    options: SendOptions,
+    sameOrigin: boolean,
+  ): Promise<RegistryResponse> {
     const headers: Record<string, string> = { ...options.headers };
-    const authorization = this.authorizer.headerFor(options.repository);
+    // credentials never follow a redirect to another host
+    const authorization = sameOrigin ? this.authorizer.headerFor(options.repository) : undefined;
     if (authorization) headers.Authorization = authorization;
     try {
-      return await fetch(url, {
+      return await sendHttp(url, {
         method,
         headers,
         body: options.body,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        idleTimeoutMs: this.timeoutMs,
       });
     } catch (error) {
       throw new RetryableRegistryFailure(
@@ -111,7 +137,7 @@ const codeByStatus: Record<number, RegistryErrorCode> = {
  * is one. `fallbackCode` names a status without a body (a 404 on HEAD).
  */
 export async function refusal(
-  response: Response,
+  response: RegistryResponse,
   what: string,
   fallbackCode?: RegistryErrorCode,
 ): Promise<RegistryError> {
@@ -136,7 +162,7 @@ export function nextLink(header: string | null): string | undefined {
 }
 
 function networkCause(error: unknown): string {
-  if (error instanceof DOMException && error.name === 'TimeoutError') return 'timed out';
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+  const code = (error as { code?: string }).code;
+  if (code === 'ETIMEDOUT') return 'timed out';
+  return code ?? (error instanceof Error ? error.message : String(error));
 }
