@@ -39,7 +39,9 @@ export function loadKubeconfig(path: string, contextName?: string): KubeClientCo
   return {
     name,
     server: cluster.server,
-    caPem: decode(cluster['certificate-authority-data']) ?? readOptional(cluster['certificate-authority']),
+    caPem:
+      decode(cluster['certificate-authority-data']) ??
+      readOptional(cluster['certificate-authority']),
     insecureSkipTlsVerify: cluster['insecure-skip-tls-verify'],
     token: user.token ?? readOptional(user.tokenFile)?.trim(),
     clientCertPem: decode(user['client-certificate-data']),

@@ -84,9 +84,13 @@ export class KubeTransport {
       }
       outgoing.on('error', (error) =>
         reject(
-          new UpstreamError('kubernetes', `cluster ${this.config.name} unreachable: ${what}: ${error.message}`, {
-            cause: error,
-          }),
+          new UpstreamError(
+            'kubernetes',
+            `cluster ${this.config.name} unreachable: ${what}: ${error.message}`,
+            {
+              cause: error,
+            },
+          ),
         ),
       );
       outgoing.end(body);
@@ -100,7 +104,9 @@ function readAll(response: IncomingMessage): Promise<string> {
     response.on('data', (chunk: Buffer) => chunks.push(chunk));
     response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     response.on('error', (error) =>
-      reject(new UpstreamError('kubernetes', `response cut off: ${error.message}`, { cause: error })),
+      reject(
+        new UpstreamError('kubernetes', `response cut off: ${error.message}`, { cause: error }),
+      ),
     );
   });
 }

@@ -104,7 +104,7 @@ async function follow(
       // An ERROR event is a Status (410 Gone: the version is too old): list again.
       if (type === 'ERROR') return undefined;
       const kubeObject = { ...object, apiVersion: info.apiVersion, kind: info.kind } as KubeObject;
-      last = kubeObject.metadata.resourceVersion as string | undefined ?? last;
+      last = (kubeObject.metadata.resourceVersion as string | undefined) ?? last;
       if (type !== 'BOOKMARK') options.onEvent(type, kubeObject);
     }
   }
