@@ -91,6 +91,23 @@ const identity = z.strictObject({
   email: z.email().optional(),
 });
 
+/** An organisation's own control: a CEL expression over the audit's view of a subject. */
+const customControl = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9._-]*$/, 'use letters, digits, dots, dashes')
+    .refine((id) => !id.toUpperCase().startsWith('CP-'), 'ids starting with CP- are reserved'),
+  description: z.string().min(1),
+  subject: z.enum(['deployment', 'change']),
+  expression: z.string().min(1).describe('CEL, true when the subject passes'),
+  frameworks: z
+    .strictObject({
+      soc2: z.array(z.string()).default([]),
+      hitrust: z.array(z.string()).default([]),
+    })
+    .optional(),
+});
+
 const adapters = z.strictObject({
   forge: z.enum(['embedded', 'github']).default('embedded'),
   changeSystem: z.enum(['embedded', 'servicenow']).default('embedded'),
@@ -130,6 +147,7 @@ export const configSchema = z
     clusters: z.record(name, cluster).default({}),
     identities: z.array(identity).default([]),
     adapters: adapters.default(adapters.parse({})),
+    controls: z.array(customControl).default([]),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
@@ -157,6 +175,7 @@ export type ServiceConfig = z.infer<typeof service>;
 export type EnvironmentConfig = z.infer<typeof environment>;
 export type Governance = z.infer<typeof governance>;
 export type IdentityConfig = z.infer<typeof identity>;
+export type CustomControlConfig = z.infer<typeof customControl>;
 
 /** Defaults for a service found in the config repo but not configured. */
 export const defaultService: ServiceConfig = service.parse({});
