@@ -221,6 +221,19 @@ describe('RegistryClient failures', () => {
     });
   });
 
+  it('refuses tampered bytes even when the registry already holds the genuine blob', async () => {
+    const client = new RegistryClient({ registry: registry.host, insecure: true });
+    const image = buildTestImage(100);
+    await client.pushArtifact('shop/held', image, 'v1');
+    const layer = image.blobs[1]!;
+
+    await expect(
+      client.pushBlob('shop/held', Buffer.from('evil'), {
+        expectedDigest: layer.descriptor.digest,
+      }),
+    ).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+  });
+
   it('refuses when the registry reports a different digest than the content has', async () => {
     front = await startFront(registry, (request, response) => {
       if (request.method !== 'PUT' || !request.url?.includes('/blobs/uploads/')) return false;

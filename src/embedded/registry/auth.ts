@@ -44,8 +44,12 @@ export class RegistryAuthenticator {
         'WWW-Authenticate': `Basic realm="${service}"`,
       });
     }
+    const now = Date.now();
+    for (const [issued, expiresAt] of this.issuedTokens) {
+      if (expiresAt <= now) this.issuedTokens.delete(issued);
+    }
     const token = randomBytes(32).toString('base64url');
-    this.issuedTokens.set(token, Date.now() + tokenLifetimeSeconds * 1000);
+    this.issuedTokens.set(token, now + tokenLifetimeSeconds * 1000);
     const issuedAt = new Date().toISOString();
     sendJson(response, 200, {
       token,

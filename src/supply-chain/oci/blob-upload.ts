@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { RegistryError } from './errors.ts';
 import type { RegistryResponse } from './http-request.ts';
 import { refusal, type RegistryTransport } from './transport.ts';
@@ -16,11 +17,32 @@ const defaultMonolithicLimit = 32 * 1024 * 1024;
 const defaultChunkSize = 8 * 1024 * 1024;
 
 /**
- * Uploads one blob whose `digest` the caller computed from `bytes`: a mount when `from` is
- * given and the registry can, otherwise an upload session closed by `PUT ?digest=`. The
- * registry's `Docker-Content-Digest` must equal that digest. A retryable failure restarts the
- * whole session, because a half-sent session cannot be trusted to resume where the client
- * thinks it stopped.
+ * Hashes the bytes of one upload attempt as they go out. Offsets make a body sent twice (after
+ * a 401 challenge) count once.
+ */
+class SentDigest {
+  private readonly hash = createHash('sha256');
+  private length = 0;
+
+  observer(base: number) {
+    return (slice: Uint8Array, offset: number) => {
+      if (base + offset !== this.length) return;
+      this.hash.update(slice);
+      this.length += slice.length;
+    };
+  }
+
+  digest(): string {
+    return `sha256:${this.hash.digest('hex')}`;
+  }
+}
+
+/**
+ * Uploads one blob under `digest`: a mount when `from` is given and the registry can,
+ * otherwise an upload session closed by `PUT ?digest=`. The bytes are hashed as they are sent
+ * and must hash to `digest`; the registry checks the same and its `Docker-Content-Digest` must
+ * agree. A retryable failure restarts the whole session, because a half-sent session cannot
+ * be trusted to resume where the client thinks it stopped.
  */
 export async function uploadBlob(
   transport: RegistryTransport,
@@ -31,15 +53,22 @@ export async function uploadBlob(
 ): Promise<void> {
   await withRetry(transport.retryPolicy, async () => {
     const started = await startSession(transport, repository, digest, options.from);
-    if (started.mounted) return checkDigest(started.response, digest);
+    if (started.mounted) return checkStoredDigest(started.response, digest);
+
+    const sent = new SentDigest();
     const limit = options.monolithicLimit ?? defaultMonolithicLimit;
-    const location =
-      bytes.length <= limit
-        ? started.location
-        : await sendChunks(transport, repository, started.location, bytes, options.chunkSize);
-    const body = bytes.length <= limit ? bytes : undefined;
-    await closeSession(transport, repository, location, digest, body);
+    const upload = { transport, repository, digest, sent };
+    if (bytes.length <= limit) return closeSession(upload, started.location, bytes);
+    const location = await sendChunks(upload, started.location, bytes, options.chunkSize);
+    await closeSession(upload, location, undefined);
   });
+}
+
+interface Upload {
+  transport: RegistryTransport;
+  repository: string;
+  digest: string;
+  sent: SentDigest;
 }
 
 async function startSession(
@@ -54,15 +83,15 @@ async function startSession(
     body: new Uint8Array(),
   });
   if (response.status === 201 && from) return { mounted: true, response };
-  if (response.status !== 202)
+  if (response.status !== 202) {
     throw await refusal(response, `cannot start upload to ${repository}`);
+  }
   response.discard();
   return { mounted: false, location: locationOf(response, transport) };
 }
 
 async function sendChunks(
-  transport: RegistryTransport,
-  repository: string,
+  { transport, repository, sent }: Upload,
   firstLocation: string,
   bytes: Uint8Array,
   chunkSize = defaultChunkSize,
@@ -73,13 +102,15 @@ async function sendChunks(
     const response = await transport.send('PATCH', location, {
       repository,
       body: chunk,
+      onBodySlice: sent.observer(start),
       headers: {
         'Content-Type': 'application/octet-stream',
         'Content-Range': `${start}-${start + chunk.length - 1}`,
       },
     });
-    if (response.status !== 202)
+    if (response.status !== 202) {
       throw await refusal(response, `chunk upload to ${repository} failed`);
+    }
     response.discard();
     location = locationOf(response, transport);
   }
@@ -87,10 +118,8 @@ async function sendChunks(
 }
 
 async function closeSession(
-  transport: RegistryTransport,
-  repository: string,
+  { transport, repository, digest, sent }: Upload,
   location: string,
-  digest: string,
   body: Uint8Array | undefined,
 ): Promise<void> {
   const url = new URL(location, transport.baseUrl);
@@ -98,18 +127,24 @@ async function closeSession(
   const response = await transport.send('PUT', url.href, {
     repository,
     body: body ?? new Uint8Array(),
+    onBodySlice: sent.observer(0),
     headers: { 'Content-Type': 'application/octet-stream' },
   });
-  if (response.status !== 201) {
-    const error = await refusal(response, `registry refused blob ${digest}`);
-    throw error.code === 'DIGEST_INVALID'
-      ? new RegistryError('DIGEST_MISMATCH', error.message, { cause: error })
-      : error;
+
+  // our own hash first: when the bytes are wrong, that is the failure, whatever the registry said
+  const actual = sent.digest();
+  if (actual !== digest) {
+    response.discard();
+    throw new RegistryError(
+      'DIGEST_MISMATCH',
+      `blob content hashes to ${actual}, not the expected ${digest}; the registry stored nothing`,
+    );
   }
-  checkDigest(response, digest);
+  if (response.status !== 201) throw await refusal(response, `registry refused blob ${digest}`);
+  checkStoredDigest(response, digest);
 }
 
-function checkDigest(response: RegistryResponse, digest: string): void {
+function checkStoredDigest(response: RegistryResponse, digest: string): void {
   response.discard();
   const stored = response.headers.get('docker-content-digest');
   if (stored && stored !== digest) {
@@ -121,8 +156,8 @@ function checkDigest(response: RegistryResponse, digest: string): void {
 }
 
 /** The session URL from a Location header, which may be a path or absolute. */
-function locationOf(response: RegistryResponse, transport: RegistryTransport): string {
+function locationOf(response: RegistryResponse, base: { baseUrl: string }): string {
   const location = response.headers.get('location');
   if (!location) throw new RegistryError('BLOB_UPLOAD_INVALID', 'registry gave no upload location');
-  return new URL(location, transport.baseUrl).href;
+  return new URL(location, base.baseUrl).href;
 }

@@ -68,21 +68,19 @@ export class RegistryClient {
 
   /**
    * Uploads a blob unless the repository already has it (see {@link uploadBlob}). With
-   * `expectedDigest`, bytes that hash otherwise are refused before anything is sent.
+   * `expectedDigest` (the descriptor's), bytes that hash otherwise are refused and the registry
+   * stores nothing; the upload then starts at once and the bytes are hashed as they are sent.
    */
   async pushBlob(
     repository: string,
     bytes: Uint8Array,
     options: BlobUploadOptions & { expectedDigest?: string } = {},
   ): Promise<{ digest: string; size: number }> {
-    const digest = sha256Digest(bytes);
-    if (options.expectedDigest && options.expectedDigest !== digest) {
-      throw new RegistryError(
-        'DIGEST_MISMATCH',
-        `blob content hashes to ${digest}, not the expected ${options.expectedDigest}; nothing was pushed`,
-      );
-    }
-    if (!(await this.blobExists(repository, digest))) {
+    const digest = options.expectedDigest ?? sha256Digest(bytes);
+    if (await this.blobExists(repository, digest)) {
+      // nothing is sent, so check the bytes here
+      if (options.expectedDigest) assertDigest(bytes, digest, 'blob content');
+    } else {
       await uploadBlob(this.transport, repository, bytes, digest, options);
     }
     return { digest, size: bytes.length };

@@ -1,4 +1,10 @@
-import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from 'node:http';
+import { once } from 'node:events';
+import {
+  request as httpRequest,
+  Agent as HttpAgent,
+  type ClientRequest,
+  type IncomingMessage,
+} from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 
 /** A registry's answer: status, headers, and the body read on demand. */
@@ -17,6 +23,11 @@ export interface HttpRequestOptions {
   method: string;
   headers: Record<string, string>;
   body?: Uint8Array;
+  /**
+   * Sees each slice of the body right after it is handed to the socket, with its offset, so a
+   * caller can hash what it sends while the kernel sends it.
+   */
+  onBodySlice?: (slice: Uint8Array, offset: number) => void;
   /** Longest silence on the socket before the request fails as timed out. */
   idleTimeoutMs: number;
 }
@@ -49,8 +60,25 @@ export function sendHttp(url: URL, options: HttpRequestOptions): Promise<Registr
     });
     request.on('error', reject);
     request.on('response', (incoming) => resolve(responseOf(incoming)));
-    request.end(options.body);
+    if (!options.onBodySlice || !options.body) request.end(options.body);
+    else writeInSlices(request, options.body, options.onBodySlice).catch(reject);
   });
+}
+
+const sliceBytes = 1024 * 1024;
+
+async function writeInSlices(
+  request: ClientRequest,
+  body: Uint8Array,
+  onBodySlice: (slice: Uint8Array, offset: number) => void,
+): Promise<void> {
+  for (let offset = 0; offset < body.length; offset += sliceBytes) {
+    const slice = body.subarray(offset, offset + sliceBytes);
+    const accepted = request.write(slice);
+    onBodySlice(slice, offset);
+    if (!accepted) await once(request, 'drain');
+  }
+  request.end();
 }
 
 function responseOf(incoming: IncomingMessage): RegistryResponse {

@@ -1,5 +1,5 @@
 import { RegistryAuthorizer, type RegistryCredentials } from './auth.ts';
-import { sendHttp, type RegistryResponse } from './http-request.ts';
+import { sendHttp, type HttpRequestOptions, type RegistryResponse } from './http-request.ts';
 import { RegistryError, registryErrorCode, type RegistryErrorCode } from './errors.ts';
 import {
   defaultRetryPolicy,
@@ -25,6 +25,7 @@ export interface SendOptions {
   body?: Uint8Array;
   /** The repository the request is about, for its credentials. */
   repository?: string;
+  onBodySlice?: HttpRequestOptions['onBodySlice'];
 }
 
 /**
@@ -114,6 +115,7 @@ export class RegistryTransport {
         method,
         headers,
         body: options.body,
+        onBodySlice: options.onBodySlice,
         idleTimeoutMs: this.timeoutMs,
       });
     } catch (error) {
