@@ -1,3 +1,5 @@
+import type { ChangeEvidence } from './change-system.ts';
+
 /**
  * The forge port: where the config repo lives and proposals against it are reviewed and merged.
  * Local mode: the embedded forge (a bare repo plus proposals kept by changeproof). Connected
@@ -20,6 +22,13 @@ export interface Proposal {
   /** Which service and environment the change targets, from the paths it touches. */
   service?: string;
   env?: string;
+  /** True when the diff changes image references in an overlay and nothing else. */
+  routine?: boolean;
+  changedPaths?: string[];
+  /** What the CI plane passed about the artifact (digest, SBOM, signer, scan verdict). */
+  evidence?: ChangeEvidence;
+  mergedBy?: string;
+  mergedAt?: string;
 }
 
 export interface Review {
@@ -47,6 +56,8 @@ export interface OpenProposalRequest {
   /** A branch already pushed to the forge's repository. */
   branch: string;
   baseBranch?: string;
+  /** The artifact's evidence, copied onto the change record the proposal opens. */
+  evidence?: ChangeEvidence;
 }
 
 export interface Forge {
@@ -61,6 +72,10 @@ export interface Forge {
   listReviews(id: string): Promise<Review[]>;
   setStatus(status: Omit<CommitStatus, 'updatedAt'>): Promise<CommitStatus>;
   listStatuses(commit: string): Promise<CommitStatus[]>;
-  /** Merges under branch protection; refuses with a ForgeError naming the rule otherwise. */
-  merge(id: string, actor: string, options?: { emergency?: boolean }): Promise<Proposal>;
+  /** Merges under branch protection; refuses with a ChangeError naming the rule otherwise. */
+  merge(
+    id: string,
+    actor: string,
+    options?: { emergency?: boolean; breakGlass?: boolean },
+  ): Promise<Proposal>;
 }

@@ -1,6 +1,8 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { ledgerTables } from './0001-ledger.ts';
 import { secretLeaseTable } from './0002-secret-leases.ts';
+import { forgeTables } from './0003-forge.ts';
+import { changeTables } from './0004-changes.ts';
 
 /**
  * Every migration, in order. A released migration never changes: a new need is a new file here,
@@ -9,6 +11,8 @@ import { secretLeaseTable } from './0002-secret-leases.ts';
 const migrations: Record<string, Migration> = {
   '0001-ledger': ledgerTables,
   '0002-secret-leases': secretLeaseTable,
+  '0003-forge': forgeTables,
+  '0004-changes': changeTables,
 };
 
 export const migrationProvider: MigrationProvider = {
