@@ -66,7 +66,7 @@ export async function checkoutCommit(
   if (existsSync(join(dir, '.complete'))) return dir;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const archive = join(cacheDir, `${commit}.tar`);
+  const archive = `${dir}.${process.pid}.tar`;
   await git(['archive', '--format=tar', `--output=${archive}`, commit], { cwd: repo });
   await new Promise<void>((resolve, reject) =>
     execFile('tar', ['-xf', archive, '-C', dir], (error) => (error ? reject(error) : resolve())),

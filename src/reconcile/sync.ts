@@ -211,15 +211,14 @@ async function refuseOrFail(
   commit: string,
   error: unknown,
 ): Promise<SyncOutcome> {
-  if (isChangeproofError(error) && error.category === 'upstream') {
+  const known =
+    error instanceof ReconcileError || error instanceof KubeError || error instanceof RenderError;
+  if (!known || error.category === 'upstream') {
     runtime.lastError = messageOf(error);
     return { result: 'failed', reason: messageOf(error), retry: true };
   }
-  const code =
-    error instanceof ReconcileError || error instanceof KubeError || error instanceof RenderError
-      ? error.code
-      : 'RENDER_FAILED';
-  const images = (isChangeproofError(error) && (error.details.images as string[])) || [];
+  const code = error.code;
+  const images = (error.details.images as string[] | undefined) ?? [];
   await refusal(deps, runtime.app, commit, code, messageOf(error), images);
   runtime.abandonedCommits.add(commit);
   runtime.lastError = messageOf(error);
