@@ -27,7 +27,15 @@ async function startFront(
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { host, seen, close: () => new Promise((resolve) => server.close(resolve)) };
+  return {
+    host,
+    seen,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(resolve);
+        server.closeAllConnections();
+      }),
+  };
 }
 
 async function forward(target: TestRegistry, request: IncomingMessage, response: ServerResponse) {
@@ -150,6 +158,24 @@ describe('RegistryClient failures', () => {
     const manifestPuts = front.seen.filter((line) => line === 'PUT /v2/shop/flaky/manifests/v1');
     expect(manifestPuts).toHaveLength(3);
     expect((await client.getManifest('shop/flaky', 'v1')).digest).toBe(image.manifestDigest);
+  });
+
+  it('retries a dropped connection and a timed-out request', async () => {
+    let calls = 0;
+    front = await startFront(registry, (request) => {
+      calls++;
+      if (calls === 1) request.socket.destroy();
+      // the second request is never answered: the client's idle timeout fires
+      return calls <= 2;
+    });
+    const client = new RegistryClient({
+      registry: front.host,
+      insecure: true,
+      retry: fastRetry,
+      timeoutMs: 300,
+    });
+    await expect(client.ping()).resolves.toBeUndefined();
+    expect(calls).toBe(3);
   });
 
   it('honours Retry-After on 429', async () => {

@@ -25,7 +25,11 @@ interface UploadSession {
   size: number;
   // Hashing as bytes arrive spares a second read of the whole blob when the upload closes.
   hash: Hash;
+  lastActivity: number;
 }
+
+/** An upload session untouched this long is abandoned; its file is removed. */
+const sessionIdleMs = 60 * 60 * 1000;
 
 /**
  * Content-addressed blob files under `<dataDir>/blobs/sha256/<hex>`, shared by every
@@ -91,10 +95,17 @@ export class BlobStore {
   }
 
   startUpload(repository: string): string {
+    this.expireIdleUploads();
     const id = randomUUID();
     const path = join(this.uploadDir, id);
     writeFileSync(path, '');
-    this.uploads.set(id, { repository, path, size: 0, hash: createHash('sha256') });
+    this.uploads.set(id, {
+      repository,
+      path,
+      size: 0,
+      hash: createHash('sha256'),
+      lastActivity: Date.now(),
+    });
     return id;
   }
 
@@ -106,6 +117,7 @@ export class BlobStore {
   /** Appends a request body to the session; refuses once the blob would exceed `limit`. */
   async appendToUpload(repository: string, id: string, source: Readable, limit: number) {
     const session = this.session(repository, id);
+    session.lastActivity = Date.now();
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, done) {
         if (session.size + chunk.length > limit) return done(tooLarge(limit));
@@ -146,6 +158,15 @@ export class BlobStore {
     const session = this.session(repository, id);
     this.uploads.delete(id);
     rmSync(session.path, { force: true });
+  }
+
+  private expireIdleUploads(): void {
+    const cutoff = Date.now() - sessionIdleMs;
+    for (const [id, session] of this.uploads) {
+      if (session.lastActivity >= cutoff) continue;
+      this.uploads.delete(id);
+      rmSync(session.path, { force: true });
+    }
   }
 
   private session(repository: string, id: string): UploadSession {
