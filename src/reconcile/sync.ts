@@ -280,6 +280,13 @@ async function rollBack(
       await applyAll(client, earlier.objects, failed);
       if (app.governance.prune) await prune(client, app, earlier.objects, failed);
       runtime.desired = { commit: target.commit, deployment: target.deployment, ...earlier };
+      runtime.health = await waitForHealth(
+        client,
+        earlier.objects,
+        durationMs(app.governance.syncTimeout),
+      );
+      // Live is the earlier revision again, not main: Argo CD shows the same.
+      runtime.sync = 'OutOfSync';
     } catch (error) {
       reason = `${reason}; rollback to ${target.deployment} failed: ${messageOf(error)}`;
     }
