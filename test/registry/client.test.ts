@@ -228,6 +228,20 @@ describe('RegistryClient failures', () => {
     );
   });
 
+  it('refuses an invalid repository or reference before contacting the registry', async () => {
+    // nothing listens there: a network attempt would fail differently
+    const client = new RegistryClient({
+      registry: `127.0.0.1:${await freePort()}`,
+      insecure: true,
+    });
+    await expect(client.pushBlob('../etc', Buffer.from('x'))).rejects.toMatchObject({
+      code: 'NAME_INVALID',
+    });
+    await expect(client.getManifest('shop/cart', 'v1/../../x')).rejects.toMatchObject({
+      code: 'REFERENCE_INVALID',
+    });
+  });
+
   it('refuses a blob whose content does not match its descriptor and pushes nothing', async () => {
     const image = buildTestImage(100);
     const layer = image.blobs[1]!;

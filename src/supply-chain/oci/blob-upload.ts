@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { RegistryError } from './errors.ts';
+import { apiPath } from './reference.ts';
 import type { RegistryResponse } from './http-request.ts';
 import { refusal, type RegistryTransport } from './transport.ts';
 import { withRetry } from './retry.ts';
@@ -78,10 +79,14 @@ async function startSession(
   from: string | undefined,
 ): Promise<{ mounted: true; response: RegistryResponse } | { mounted: false; location: string }> {
   const query = from ? `?mount=${digest}&from=${encodeURIComponent(from)}` : '';
-  const response = await transport.send('POST', `/v2/${repository}/blobs/uploads/${query}`, {
-    repository,
-    body: new Uint8Array(),
-  });
+  const response = await transport.send(
+    'POST',
+    `${apiPath(repository, 'blobs/uploads')}/${query}`,
+    {
+      repository,
+      body: new Uint8Array(),
+    },
+  );
   if (response.status === 201 && from) return { mounted: true, response };
   if (response.status !== 202) {
     throw await refusal(response, `cannot start upload to ${repository}`);

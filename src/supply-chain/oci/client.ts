@@ -1,7 +1,7 @@
 import { sha256Digest } from '../digest.ts';
 import { uploadBlob, type BlobUploadOptions } from './blob-upload.ts';
 import { RegistryError } from './errors.ts';
-import { isDigest } from './reference.ts';
+import { apiPath, isDigest } from './reference.ts';
 import { listReferrers, recordReferrer, type ReferrersOptions } from './referrers.ts';
 import { nextLink, refusal, RegistryTransport, type TransportOptions } from './transport.ts';
 import {
@@ -58,7 +58,7 @@ export class RegistryClient {
   }
 
   async blobExists(repository: string, digest: string): Promise<boolean> {
-    const response = await this.transport.request('HEAD', `/v2/${repository}/blobs/${digest}`, {
+    const response = await this.transport.request('HEAD', apiPath(repository, 'blobs', digest), {
       repository,
     });
     if (response.status === 404) return false;
@@ -88,7 +88,7 @@ export class RegistryClient {
 
   /** Downloads a blob and checks it hashes to `digest`. */
   async pullBlob(repository: string, digest: string): Promise<Uint8Array> {
-    const response = await this.transport.request('GET', `/v2/${repository}/blobs/${digest}`, {
+    const response = await this.transport.request('GET', apiPath(repository, 'blobs', digest), {
       repository,
     });
     if (!response.ok) throw await refusal(response, `cannot pull blob ${digest}`, 'BLOB_UNKNOWN');
@@ -106,7 +106,7 @@ export class RegistryClient {
     if (isDigest(reference)) assertDigest(bytes, reference, 'manifest');
     const response = await this.transport.request(
       'PUT',
-      `/v2/${repository}/manifests/${reference}`,
+      apiPath(repository, 'manifests', reference),
       {
         repository,
         body: bytes,
@@ -131,7 +131,7 @@ export class RegistryClient {
   async getManifest(repository: string, reference: string): Promise<PulledManifest> {
     const response = await this.transport.request(
       'GET',
-      `/v2/${repository}/manifests/${reference}`,
+      apiPath(repository, 'manifests', reference),
       {
         repository,
         headers: { Accept: manifestAccept },
@@ -154,7 +154,7 @@ export class RegistryClient {
   async listTags(repository: string, options: { pageSize?: number } = {}): Promise<string[]> {
     const tags: string[] = [];
     let next: string | undefined =
-      `/v2/${repository}/tags/list${options.pageSize ? `?n=${options.pageSize}` : ''}`;
+      `${apiPath(repository, 'tags/list')}${options.pageSize ? `?n=${options.pageSize}` : ''}`;
     while (next) {
       const response = await this.transport.request('GET', next, { repository });
       if (response.status === 404) return tags;

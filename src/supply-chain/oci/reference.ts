@@ -90,3 +90,30 @@ function splitRegistry(text: string): { registry: string; remainder: string } {
   if (slash === -1 || !looksLikeHost) return { registry: defaultRegistry, remainder: text };
   return { registry: first, remainder: text.slice(slash + 1) };
 }
+
+/**
+ * The distribution API path `/v2/<repository>/<endpoint>[/<reference>]`, refusing a repository
+ * name, digest or tag the spec does not allow before anything is sent.
+ */
+export function apiPath(
+  repository: string,
+  endpoint: 'blobs' | 'blobs/uploads' | 'manifests' | 'referrers' | 'tags/list',
+  reference?: string,
+): string {
+  if (!isValidRepositoryName(repository)) {
+    throw new RegistryError(
+      'NAME_INVALID',
+      `repository name "${repository}" is invalid; use lowercase letters, digits, . _ - and /`,
+    );
+  }
+  if (reference === undefined) return `/v2/${repository}/${endpoint}`;
+  const valid =
+    endpoint === 'manifests' ? isValidManifestReference(reference) : isDigest(reference);
+  if (!valid) {
+    throw new RegistryError(
+      'REFERENCE_INVALID',
+      `"${reference}" is not a valid ${endpoint} reference`,
+    );
+  }
+  return `/v2/${repository}/${endpoint}/${reference}`;
+}

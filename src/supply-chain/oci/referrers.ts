@@ -1,5 +1,6 @@
 import type { RegistryClient } from './client.ts';
 import { RegistryError } from './errors.ts';
+import { apiPath } from './reference.ts';
 import { nextLink, refusal, type RegistryTransport } from './transport.ts';
 import { MediaType, type Descriptor, type ImageIndex } from './types.ts';
 
@@ -32,7 +33,7 @@ export async function listReferrers(
     ? `?artifactType=${encodeURIComponent(options.artifactType)}`
     : '';
   const found: Descriptor[] = [];
-  let next: string | undefined = `/v2/${repository}/referrers/${digest}${query}`;
+  let next: string | undefined = `${apiPath(repository, 'referrers', digest)}${query}`;
   let filtered = true;
   while (next) {
     const response = await transport.request('GET', next, {
