@@ -1,8 +1,11 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { changeManagementFor } from '../change/index.ts';
 import { isChangeproofError, type ErrorCategory } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { MetricsRegistry, OPENMETRICS_CONTENT_TYPE } from './metrics.ts';
+import { registerOpenApi, trackRoutes } from './openapi.ts';
 import type { WorkspaceContext } from '../workspace/context.ts';
+import { changeRoutes } from './routes/changes.ts';
 
 const STATUS_BY_CATEGORY: Record<ErrorCategory, number> = {
   usage: 400,
@@ -37,6 +40,8 @@ export function createServer(options: ServerOptions): {
     ) as FastifyBaseLogger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
   });
+  // Before any route: the OpenAPI document lists every route registered from here on.
+  registerOpenApi(app, trackRoutes(app), { version: '0.1.0' });
   const requests = metrics.counter(
     'changeproof_http_requests',
     'HTTP requests served, by route and status',
@@ -64,16 +69,20 @@ export function createServer(options: ServerOptions): {
     });
   });
 
-  app.get('/healthz', async () => {
+  const open = { schema: { tags: ['meta'], security: [] } };
+  app.get('/healthz', { schema: { ...open.schema, summary: 'Liveness' } }, async () => {
     await options.workspace.ledger.head();
     return { status: 'ok' };
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  const metricsSchema = { ...open.schema, summary: 'OpenMetrics', 'x-produces': 'text/plain' };
+  app.get('/metrics', { schema: metricsSchema }, async (_request, reply) => {
     const head = await options.workspace.ledger.head();
     ledgerEntries(head?.seq ?? 0);
     return reply.type(OPENMETRICS_CONTENT_TYPE).send(metrics.render());
   });
+
+  void app.register(changeRoutes, { changes: changeManagementFor(options.workspace) });
 
   return { app, metrics };
 }

@@ -2,7 +2,13 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from '../log.ts';
 import type { WorkspaceContext } from '../workspace/context.ts';
+import type { Forge } from '../domain/forge.ts';
+import type { Identity } from '../domain/identity.ts';
 import { createServer } from './app.ts';
+import { LocalTokenIdentity } from './auth.ts';
+import { registerDashboard } from './routes/dashboard.ts';
+import { ensureDashboardBuilt } from './routes/dashboard-build.ts';
+import { registerReadApi } from './routes/read-api.ts';
 import {
   registryImagePolicy,
   startWorkspaceRegistry,
@@ -17,6 +23,8 @@ export interface Endpoint {
 
 export interface ControlPlane {
   endpoints: Endpoint[];
+  /** A token per configured user, when the control plane issued them (local tokens). */
+  tokens: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -26,6 +34,10 @@ export interface ControlPlaneOptions {
   port?: number;
   /** Seal a ledger checkpoint this often while running; 0 turns it off. */
   checkpointIntervalMs?: number;
+  /** Who callers are; local tokens issued at start for every configured user by default. */
+  identity?: Identity;
+  /** Proposals for the dashboard as the forge has them; the ledger's copy otherwise. */
+  forge?: Forge;
 }
 
 /**
@@ -39,12 +51,23 @@ export async function startControlPlane(
 ): Promise<ControlPlane> {
   const stops: (() => Promise<void>)[] = [];
   const endpoints: Endpoint[] = [];
+  const tokens: Record<string, string> = {};
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     stops.length = 0;
   };
   try {
     const { app } = createServer({ workspace: ws, logger: options.logger });
+    const identity = options.identity ?? issueLocalTokens(ws, tokens);
+    await registerReadApi(app, {
+      ledger: ws.ledger,
+      config: ws.config,
+      identity,
+      configRepo: ws.paths.configRepo,
+      forge: options.forge,
+    });
+    if (!(await ensureDashboardBuilt())) options.logger.warn({}, 'dashboard not built');
+    await registerDashboard(app);
     const host = ws.config.server.host;
     await app.listen({ host, port: options.port ?? ws.config.server.port });
     stops.push(() => app.close());
@@ -72,7 +95,14 @@ export async function startControlPlane(
   }
   writeEndpoints(ws.paths.endpoints, endpoints);
   stops.push(async () => rmSync(ws.paths.endpoints, { force: true }));
-  return { endpoints, close: stopAll };
+  return { endpoints, tokens, close: stopAll };
+}
+
+/** One local token per user of changeproof.yaml, held by this process. */
+function issueLocalTokens(ws: WorkspaceContext, tokens: Record<string, string>): Identity {
+  const identity = new LocalTokenIdentity(ws.config.identities);
+  for (const user of ws.config.identities) tokens[user.name] = identity.issue(user.name);
+  return identity;
 }
 
 function startCheckpointTimer(
