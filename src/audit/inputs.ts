@@ -1,6 +1,6 @@
 import type { ChangeproofConfig } from '../config/schema.ts';
 import { keyIdOf, loadPublicKeyPem } from '../embedded/secret-broker/keys.ts';
-import { verifyLedger } from '../ledger/verify.ts';
+import { verifyLedger, type LedgerVerification } from '../ledger/verify.ts';
 import { evaluateControls, type ControlReport } from '../policy/evaluate.ts';
 import type { Store } from '../store/open.ts';
 import type { WorkspaceContext } from '../workspace/context.ts';
@@ -50,7 +50,12 @@ export async function runDeploymentAudit(
 export async function runControlAudit(
   inputs: AuditInputs,
   scope: AuditScope,
-): Promise<{ index: EvidenceIndex; deployments: AuditedDeployment[]; report: ControlReport }> {
+): Promise<{
+  index: EvidenceIndex;
+  deployments: AuditedDeployment[];
+  report: ControlReport;
+  ledger: LedgerVerification;
+}> {
   const { index, deployments } = await runDeploymentAudit(inputs, scope);
   const ledger = await verifyLedger(inputs.store, inputs.controlPlanePublicKey);
   const report = evaluateControls({
@@ -63,5 +68,5 @@ export async function runControlAudit(
     driftResponseWindowMs: inputs.driftResponseWindowMs ?? DAY_MS,
     now: inputs.now ?? new Date(),
   });
-  return { index, deployments, report };
+  return { index, deployments, report, ledger };
 }
