@@ -55,7 +55,7 @@ export class ChangeManagement {
 
   constructor(options: ChangeManagementOptions) {
     const clock = options.clock ?? (() => new Date());
-    const context = {
+    const context: ChangeContext = {
       config: options.config,
       gitDir: options.gitDir,
       store: options.store,
@@ -63,7 +63,9 @@ export class ChangeManagement {
       changeSystem: options.changeSystem ?? new NativeChangeSystem(options.store, clock),
       clock,
       roles: rolesByName(options.config),
-    } as ChangeContext;
+      // The forge and its policy (the service) refer to each other; the forge is set just below.
+      forge: undefined as unknown as EmbeddedForge,
+    };
     this.service = new ChangeService(context, options.checks);
     this.forge = new EmbeddedForge({
       gitDir: options.gitDir,

@@ -1,8 +1,11 @@
 import { Command, CommanderError, Option } from 'commander';
 import { messageOf } from '../errors.ts';
+import { changeCommand } from './commands/change.ts';
 import { demoCommand } from './commands/demo.ts';
 import { initCommand } from './commands/init.ts';
 import { ledgerCommand } from './commands/ledger.ts';
+import { proposalCommand } from './commands/proposal.ts';
+import { tokenCommand } from './commands/token.ts';
 import { upCommand } from './commands/up.ts';
 import { ExitCode, exitCodeFor } from './exit-codes.ts';
 import { outputFormats } from './output.ts';
@@ -27,7 +30,15 @@ export function buildProgram(): Command {
       'database URL (sqlite:<file> or postgres://…), overriding changeproof.yaml',
     )
     .showHelpAfterError('(run with --help for usage)');
-  for (const command of [initCommand(), upCommand(), demoCommand(), ledgerCommand()]) {
+  for (const command of [
+    initCommand(),
+    upCommand(),
+    demoCommand(),
+    ledgerCommand(),
+    proposalCommand(),
+    changeCommand(),
+    tokenCommand(),
+  ]) {
     program.addCommand(command);
   }
   overrideExits(program);
