@@ -1,5 +1,6 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../log.ts';
 import type { WorkspaceContext } from '../workspace/context.ts';
 import type { Forge } from '../domain/forge.ts';
@@ -38,6 +39,8 @@ export interface ControlPlaneOptions {
   identity?: Identity;
   /** Proposals for the dashboard as the forge has them; the ledger's copy otherwise. */
   forge?: Forge;
+  /** Registers the routes of other modules (review, rollback) on the control-plane server. */
+  routes?: (app: FastifyInstance) => Promise<void>;
 }
 
 /**
@@ -66,6 +69,7 @@ export async function startControlPlane(
       configRepo: ws.paths.configRepo,
       forge: options.forge,
     });
+    await options.routes?.(app);
     if (!(await ensureDashboardBuilt())) options.logger.warn({}, 'dashboard not built');
     await registerDashboard(app);
     const host = ws.config.server.host;

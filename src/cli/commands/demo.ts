@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { demoSteps } from '../../demo/story.ts';
-import { startControlPlane } from '../../server/control-plane.ts';
+import { startControlPlane, type ControlPlane } from '../../server/control-plane.ts';
 import { openWorkspace } from '../../workspace/context.ts';
 import { initWorkspace } from '../../workspace/init.ts';
 import { CONFIG_FILE } from '../../workspace/paths.ts';
@@ -30,6 +30,7 @@ export function demoCommand(): Command {
             process.stdout.write(`\n${index + 1}. ${step.title}\n`);
             await step.run({ ws, plane, logger: context.logger, say });
           }
+          printDashboard(plane);
           if (options.keepRunning) {
             process.stdout.write('\ncontrol plane running; press Ctrl-C to stop\n');
             await new Promise<void>((done) => process.once('SIGINT', done).once('SIGTERM', done));
@@ -43,4 +44,16 @@ export function demoCommand(): Command {
         if (!flag) rmSync(root, { recursive: true, force: true });
       }
     });
+}
+
+/** The dashboard's address with a token in the fragment (never sent to the server). */
+function printDashboard(plane: ControlPlane): void {
+  const base = plane.endpoints.find((endpoint) => endpoint.name === 'control-plane')?.url;
+  const [user, token] =
+    Object.entries(plane.tokens).find(([name]) => name === 'erin') ??
+    Object.entries(plane.tokens)[0] ??
+    [];
+  if (!base || !token) return;
+  process.stdout.write(`\ndashboard: ${base}/#token=${token}\n`);
+  process.stdout.write(`token (${user}): ${token}\n`);
 }

@@ -30,8 +30,14 @@ export interface ReadApiOptions {
  * The first of each that the server answers is offered; absent ones are shown disabled.
  */
 export const WRITE_ROUTES = {
-  review: [{ method: 'POST', url: '/api/proposals/:id/reviews' }],
-  rollback: [{ method: 'POST', url: '/api/apps/:env/:service/rollback' }],
+  review: [
+    { method: 'POST', url: '/api/v1/proposals/:id/reviews' },
+    { method: 'POST', url: '/api/proposals/:id/reviews' },
+  ],
+  rollback: [
+    { method: 'POST', url: '/api/v1/apps/:env/:service/rollback' },
+    { method: 'POST', url: '/api/apps/:env/:service/rollback' },
+  ],
 } as const;
 
 const name = { type: 'string', minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9._-]+$' };
