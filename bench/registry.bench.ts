@@ -2,7 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { RegistryClient } from '../src/supply-chain/oci/client.ts';
@@ -24,30 +24,47 @@ async function pushThroughput(): Promise<BenchResult[]> {
   const workspace = mkdtempSync(join(tmpdir(), 'registry-bench-'));
   const { registry, child } = await startRegistryProcess(join(workspace, 'data'));
   try {
-    const image = buildTestImage(imageBytes);
-    const layout = join(workspace, 'layout');
-    writeOciLayout(layout, image, 'bench');
     const client = new RegistryClient({ registry: registry.host, insecure: true });
-    const skopeo = (target: string) =>
+    const skopeo = (layout: string) =>
       promisify(execFile)('skopeo', [
         'copy',
         '--quiet',
         '--dest-tls-verify=false',
         `oci:${layout}:bench`,
-        `docker://${registry.host}/${target}:bench`,
+        `docker://${registry.host}/bench/skopeo:${basename(layout)}`,
       ]);
 
-    // one warm-up each: JIT, page cache, skopeo's binary
-    await client.pushArtifact('bench/warm-client', image, 'bench');
-    await skopeo('bench/warm-skopeo');
+    // Fresh random layers for every push: with content the registry already holds, skopeo's
+    // blob-info cache turns the upload into a cross-repository mount and measures nothing.
+    // Everything is prepared before timing so that no disk write or allocation overlaps a push.
+    const inputs = Array.from({ length: rounds + 1 }, (_, round) => {
+      const layout = join(workspace, `round-${round}`);
+      writeOciLayout(layout, buildTestImage(imageBytes), 'bench');
+      return { image: buildTestImage(imageBytes), layout, tag: `round-${round}` };
+    });
+    await promisify(execFile)('sync');
 
     const clientTimes: number[] = [];
     const skopeoTimes: number[] = [];
-    for (let round = 0; round < rounds; round++) {
-      clientTimes.push(
-        await timed(() => client.pushArtifact(`bench/client-${round}`, image, 'bench')),
-      );
-      skopeoTimes.push(await timed(() => skopeo(`bench/skopeo-${round}`)));
+    for (const [round, input] of inputs.entries()) {
+      const pushWithClient = () =>
+        timed(() => client.pushArtifact('bench/client', input.image, input.tag));
+      const pushWithSkopeo = () => timed(() => skopeo(input.layout));
+      // alternate who goes first, so neither always pushes into a warmer registry
+      let clientTime: number;
+      let skopeoTime: number;
+      if (round % 2 === 0) {
+        clientTime = await pushWithClient();
+        skopeoTime = await pushWithSkopeo();
+      } else {
+        skopeoTime = await pushWithSkopeo();
+        clientTime = await pushWithClient();
+      }
+      // round 0 warms up (JIT, page cache, skopeo's binary) and is not counted
+      if (round > 0) {
+        clientTimes.push(clientTime);
+        skopeoTimes.push(skopeoTime);
+      }
     }
 
     const megabytes = imageBytes / 1024 / 1024;
