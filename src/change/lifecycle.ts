@@ -1,5 +1,6 @@
 import type { ChangeRecord } from '../domain/change-system.ts';
 import { SYSTEM_ACTOR, type ChangeContext } from './context.ts';
+import { ChangeError } from './errors.ts';
 import { advanceChange } from './transitions.ts';
 
 /** A deployment the CD plane finished, as the change record links it. */
@@ -23,7 +24,7 @@ export class ChangeLifecycle {
   constructor(private readonly context: ChangeContext) {}
 
   async onSyncSucceeded(changeId: string, deployment: DeploymentRef): Promise<ChangeRecord> {
-    const change = await this.context.changeSystem.get(changeId);
+    const change = await this.deployable(changeId);
     const reviewed = await advanceChange(this.context, change, 'Review', SYSTEM_ACTOR, {
       reason: `deployed and verified as ${deployment.id}`,
       deployment: deployment.id,
@@ -36,7 +37,7 @@ export class ChangeLifecycle {
   }
 
   async onSyncFailed(changeId: string, incident: IncidentRef): Promise<ChangeRecord> {
-    const change = await this.context.changeSystem.get(changeId);
+    const change = await this.deployable(changeId);
     const reviewed = await advanceChange(this.context, change, 'Review', SYSTEM_ACTOR, {
       reason: `sync failed; incident ${incident.id}`,
       incident: incident.id,
@@ -47,5 +48,17 @@ export class ChangeLifecycle {
       closeNotes: incident.notes ?? `sync failed; see incident ${incident.id}`,
       incident: incident.id,
     });
+  }
+
+  /** A sync result applies only to a merged change that is being implemented. */
+  private async deployable(changeId: string): Promise<ChangeRecord> {
+    const change = await this.context.changeSystem.get(changeId);
+    if (change.state !== 'Implement' && change.state !== 'Review') {
+      throw new ChangeError(
+        'INVALID_TRANSITION',
+        `change ${changeId} is ${change.state}; only a merged change in Implement takes a sync result`,
+      );
+    }
+    return change;
   }
 }

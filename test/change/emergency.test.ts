@@ -1,0 +1,198 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NativeChangeSystem } from '../../src/change/native.ts';
+import type { ChangeSystem } from '../../src/domain/change-system.ts';
+import { evidenceOf } from '../../src/domain/evidence.ts';
+import { UpstreamError } from '../../src/errors.ts';
+import { createTestBed, propose, type TestBed } from './helpers.ts';
+
+const HOUR = 3_600_000;
+
+/** The native change system behind a switch that makes every call fail as if it were down. */
+function switchableChangeSystem(inner: () => ChangeSystem) {
+  const state = { down: false };
+  const system = new Proxy({} as ChangeSystem, {
+    get(_target, property) {
+      const real = inner();
+      const value = real[property as keyof ChangeSystem];
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (state.down) {
+          return Promise.reject(
+            new UpstreamError('servicenow', 'connect ECONNREFUSED 127.0.0.1:443'),
+          );
+        }
+        return (value as (...a: unknown[]) => unknown).apply(real, args);
+      };
+    },
+  });
+  return { system, state };
+}
+
+describe('emergency changes', () => {
+  let bed: TestBed;
+  let native: NativeChangeSystem;
+  const { system, state } = switchableChangeSystem(() => native);
+
+  beforeAll(async () => {
+    bed = await createTestBed({ changeSystem: system });
+    native = new NativeChangeSystem(bed.ws.store);
+  });
+  afterAll(() => bed.dispose());
+
+  it('merges with one on-call approval and is overdue until someone else reviews it', async () => {
+    await bed.bump('hotfix-1', 'prod', 'v2.0.1');
+    const proposal = await propose(bed, 'hotfix-1');
+    const normal = await system.findByProposal(proposal.id);
+
+    await expect(
+      bed.cm.declareEmergency(bed.as('bob'), { proposal: proposal.id, reason: 'checkout is down' }),
+    ).rejects.toMatchObject({ code: 'ROLE_REQUIRED' });
+
+    const started = Date.now();
+    const result = await bed.cm.declareEmergency(bed.as('dave'), {
+      proposal: proposal.id,
+      reason: 'checkout is down',
+    });
+    expect(result.proposal.state).toBe('merged');
+    expect(await bed.mainHead()).toBe(proposal.headCommit);
+    expect(result.change).toMatchObject({ type: 'emergency', state: 'Implement' });
+    expect(result.change?.approvals).toMatchObject([{ approver: 'dave', role: 'oncall' }]);
+    expect((await system.get(normal!.number)).state).toBe('Canceled');
+    const due = Date.parse(result.reviewDueBy) - started;
+    expect(due).toBeGreaterThan(71.9 * HOUR);
+    expect(due).toBeLessThanOrEqual(72 * HOUR + 60_000);
+
+    expect(await bed.cm.overdueRetroReviews(new Date())).toEqual([]);
+    const later = new Date(started + 73 * HOUR);
+    const findings = await bed.cm.overdueRetroReviews(later);
+    expect(findings).toMatchObject([
+      { change: result.change!.number, declaredBy: 'dave', control: 'CP-05' },
+    ]);
+
+    const number = result.change!.number;
+    await expect(
+      bed.cm.recordRetroReview(bed.as('dave'), number, { outcome: 'accepted' }),
+    ).rejects.toMatchObject({ code: 'ROLE_REQUIRED' });
+    await expect(
+      bed.cm.recordRetroReview(bed.as('alice'), number, { outcome: 'accepted' }),
+    ).rejects.toMatchObject({ code: 'ROLE_REQUIRED' });
+    const reviewed = await bed.cm.recordRetroReview(bed.as('bob'), number, {
+      outcome: 'accepted',
+      notes: 'fix was right',
+    });
+    expect(reviewed.emergency?.review).toMatchObject({ reviewer: 'bob', outcome: 'accepted' });
+    expect(await bed.cm.overdueRetroReviews(later)).toEqual([]);
+    await expect(
+      bed.cm.recordRetroReview(bed.as('carol'), number, { outcome: 'accepted' }),
+    ).rejects.toMatchObject({ code: 'ALREADY_REVIEWED' });
+
+    const [merged] = await bed.ws.ledger.list({
+      kind: 'proposal.merged',
+      subject: `proposal:${proposal.id}`,
+    });
+    expect(evidenceOf(merged!, 'proposal.merged')).toMatchObject({
+      path: 'emergency',
+      change: number,
+    });
+  });
+
+  it('refuses an on-call engineer declaring an emergency on their own proposal', async () => {
+    await bed.bump('hotfix-2', 'prod', 'v2.0.2');
+    const proposal = await propose(bed, 'hotfix-2', 'dave');
+    const before = await bed.mainHead();
+    await expect(
+      bed.cm.declareEmergency(bed.as('dave'), { proposal: proposal.id, reason: 'my own fix' }),
+    ).rejects.toMatchObject({ code: 'SELF_APPROVAL' });
+    expect(await bed.mainHead()).toBe(before);
+    await bed.cm.service.close(bed.as('dave'), proposal.id);
+  });
+
+  it('breaks glass when the change system is down and records the change once it is back', async () => {
+    await bed.bump('hotfix-3', 'prod', 'v2.0.3');
+    state.down = true;
+    const proposal = await propose(bed, 'hotfix-3');
+    const before = await bed.mainHead();
+
+    await expect(
+      bed.cm.declareEmergency(bed.as('dave'), {
+        proposal: proposal.id,
+        reason: 'payments failing',
+      }),
+    ).rejects.toMatchObject({ code: 'CHANGE_SYSTEM_UNAVAILABLE' });
+    expect(await bed.mainHead()).toBe(before);
+
+    const result = await bed.cm.declareEmergency(bed.as('dave'), {
+      proposal: proposal.id,
+      reason: 'payments failing',
+      breakGlass: true,
+    });
+    expect(result).toMatchObject({ breakGlass: true, proposal: { state: 'merged' } });
+    expect(await bed.mainHead()).toBe(proposal.headCommit);
+    const [glass] = await bed.ws.ledger.list({ kind: 'change.break-glass' });
+    expect(evidenceOf(glass!, 'change.break-glass')).toMatchObject({
+      proposal: proposal.id,
+      actor: 'dave',
+      reason: 'payments failing',
+      system: 'native',
+    });
+    state.down = false;
+    const owed = await bed.cm.overdueRetroReviews(new Date(Date.now() + 73 * HOUR));
+    expect(owed.find((f) => f.proposal === proposal.id)).toMatchObject({ declaredBy: 'dave' });
+
+    const [record] = await bed.cm.openOwedChangeRecords();
+    expect(record).toMatchObject({
+      proposal: proposal.id,
+      type: 'emergency',
+      retroactive: true,
+      state: 'Implement',
+      emergency: { breakGlass: true, declaredBy: 'dave' },
+    });
+    expect(await bed.cm.openOwedChangeRecords()).toEqual([]);
+    const [opened] = await bed.ws.ledger.list({
+      kind: 'change.opened',
+      subject: `change:${record!.number}`,
+    });
+    expect(evidenceOf(opened!, 'change.opened')?.retroactive).toBe(true);
+  });
+
+  it('closes a change successful after a verified sync, unsuccessful with its incident after a failed one', async () => {
+    await bed.bump('dev-ok', 'dev', 'v3.0.0');
+    const ok = await propose(bed, 'dev-ok');
+    await bed.cm.service.merge(bed.as('alice'), ok.id);
+    const okChange = (await system.findByProposal(ok.id))!;
+    const closed = await bed.cm.lifecycle.onSyncSucceeded(okChange.number, {
+      id: 'deployment:dev/checkout/1',
+    });
+    expect(closed).toMatchObject({
+      state: 'Closed',
+      stateCode: 3,
+      closeCode: 'successful',
+      deployment: 'deployment:dev/checkout/1',
+    });
+
+    await bed.bump('dev-bad', 'dev', 'v3.0.1');
+    const bad = await propose(bed, 'dev-bad');
+    await bed.cm.service.merge(bed.as('alice'), bad.id);
+    const badChange = (await system.findByProposal(bad.id))!;
+    const failed = await bed.cm.lifecycle.onSyncFailed(badChange.number, { id: 'INC0000042' });
+    expect(failed).toMatchObject({
+      state: 'Closed',
+      closeCode: 'unsuccessful',
+      incident: 'INC0000042',
+    });
+    const steps = await bed.ws.ledger.list({
+      kind: 'change.state',
+      subject: `change:${badChange.number}`,
+    });
+    expect(steps.map((e) => evidenceOf(e, 'change.state')?.to).slice(-3)).toEqual([
+      'Implement',
+      'Review',
+      'Closed',
+    ]);
+    await expect(
+      bed.cm.lifecycle.onSyncSucceeded(badChange.number, { id: 'x' }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_TRANSITION',
+    });
+  });
+});
