@@ -28,9 +28,10 @@ export class LedgerWatcher {
     private readonly intervalMs = 250,
   ) {}
 
-  /** Starts listening; returns the function that stops. */
-  subscribe(listener: Listener): () => void {
+  /** Starts listening for entries after `fromSeq`; returns the function that stops. */
+  subscribe(listener: Listener, fromSeq: number): () => void {
     this.listeners.add(listener);
+    this.lastSeq = Math.min(this.lastSeq ?? fromSeq, fromSeq);
     this.timer ??= setInterval(() => void this.poll(), this.intervalMs);
     return () => {
       this.listeners.delete(listener);
@@ -61,8 +62,7 @@ export class LedgerWatcher {
     this.polling = true;
     try {
       const head = (await this.ledger.head())?.seq ?? 0;
-      if (this.lastSeq === undefined) this.lastSeq = head;
-      if (head <= this.lastSeq) return;
+      if (this.lastSeq === undefined || head <= this.lastSeq) return;
       const entries = await this.ledger.list({ afterSeq: this.lastSeq, limit: 1000 });
       this.lastSeq = entries.at(-1)?.seq ?? head;
       const notices = entries.map(({ seq, kind, subject }) => ({ seq, kind, subject }));
@@ -95,7 +95,7 @@ export function streamLedgerEvents(
   out.write(`retry: 1000\nevent: hello\ndata: ${JSON.stringify({ headSeq })}\n\n`);
   const unsubscribe = watcher.subscribe((notices) => {
     out.write(`id: ${notices.at(-1)!.seq}\nevent: ledger\ndata: ${JSON.stringify(notices)}\n\n`);
-  });
+  }, headSeq);
   const keepAlive = setInterval(() => out.write(': keep-alive\n\n'), 15_000);
   const untrack = watcher.track(() => out.end());
   request.raw.once('close', () => {

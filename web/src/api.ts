@@ -60,7 +60,11 @@ export function useLedgerEvents(token: string | undefined): { version: number; l
   useEffect(() => {
     if (!token) return;
     const source = new EventSource(`/api/events?access_token=${encodeURIComponent(token)}`);
-    source.addEventListener('hello', () => setLive(true));
+    // On (re)connect, refetch: entries may have landed between the first fetch and the stream.
+    source.addEventListener('hello', () => {
+      setLive(true);
+      setVersion((v) => v + 1);
+    });
     source.addEventListener('ledger', () => setVersion((v) => v + 1));
     source.onerror = () => setLive(false);
     return () => source.close();
