@@ -1,12 +1,17 @@
 import { Command, CommanderError, Option } from 'commander';
 import { messageOf } from '../errors.ts';
 import { changeCommand } from './commands/change.ts';
+import { admissionCommand } from './commands/admission.ts';
+import { appsCommand } from './commands/apps.ts';
 import { demoCommand } from './commands/demo.ts';
 import { initCommand } from './commands/init.ts';
 import { ledgerCommand } from './commands/ledger.ts';
+import { rollbackCommand } from './commands/rollback.ts';
+import { syncCommand } from './commands/sync.ts';
 import { proposalCommand } from './commands/proposal.ts';
 import { tokenCommand } from './commands/token.ts';
 import { upCommand } from './commands/up.ts';
+import { verifyCommand } from './commands/verify.ts';
 import { ExitCode, exitCodeFor } from './exit-codes.ts';
 import { outputFormats } from './output.ts';
 
@@ -38,6 +43,11 @@ export function buildProgram(): Command {
     proposalCommand(),
     changeCommand(),
     tokenCommand(),
+    syncCommand(),
+    appsCommand(),
+    verifyCommand(),
+    rollbackCommand(),
+    admissionCommand(),
   ]) {
     program.addCommand(command);
   }

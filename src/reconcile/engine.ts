@@ -7,7 +7,11 @@ import { messageOf } from '../errors.ts';
 import { git } from '../gitops/git.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { Signer } from '../supply-chain/signer.ts';
+import { objectKey } from '../gitops/render.ts';
+import { readLive } from './apply.ts';
 import { applicationOf, type AppRuntime } from './application.ts';
+import { liveStateDigest } from './diff.ts';
+import { healthOf, worstHealth } from './health.ts';
 import { headCommit, listAppSources } from './config-repo.ts';
 import { DriftDetector, type SelfHealPolicy } from './drift.ts';
 import { ReconcileError } from './errors.ts';
@@ -45,6 +49,11 @@ export interface CdEngineOptions {
   /** Run scheduled verification per the environments' verifyInterval (default true). */
   scheduleVerification?: boolean;
   selfHeal?: SelfHealPolicy;
+  /**
+   * `run` (default) syncs and heals. `observe` only takes over each application's last healthy
+   * deployment from the ledger, for one-shot commands (`apps`, `verify`) beside a running engine.
+   */
+  mode?: 'run' | 'observe';
   /** Told about failures the engine recovers from by itself. */
   onError?(error: unknown, context: string): void;
 }
@@ -118,10 +127,14 @@ export async function startCdEngine(options: CdEngineOptions): Promise<CdEngine>
     const { app } = runtime;
     if (runtime.syncing) return undefined;
     if (runtime.desired && appTrees.get(app.id) === tree) return undefined;
-    if (!runtime.desired && !adopted.has(app.id) && (await adopt(deps, runtime, tree, appTrees))) {
-      await drift.watchKindsOf(app.cluster, runtime.desired!.objects);
-      return undefined;
+    const observe = options.mode === 'observe';
+    if (!runtime.desired && !adopted.has(app.id)) {
+      if (await adopt(deps, runtime, tree, appTrees, !observe)) {
+        if (!observe) await drift.watchKindsOf(app.cluster, runtime.desired!.objects);
+        return undefined;
+      }
     }
+    if (observe) return undefined;
     adopted.add(app.id);
     if (runtime.abandonedCommits.has(commit)) return undefined;
     const pending = retryAt.get(app.id);
@@ -167,8 +180,9 @@ export async function startCdEngine(options: CdEngineOptions): Promise<CdEngine>
   };
 
   const loop = serialised(() => reconcile().then(() => undefined), onError);
-  const poll = setInterval(loop, options.pollIntervalMs ?? 1000);
-  const verifyTimer = scheduleVerification(options, (env) => verify(env));
+  const running = options.mode !== 'observe';
+  const poll = running ? setInterval(loop, options.pollIntervalMs ?? 1000) : undefined;
+  const verifyTimer = running ? scheduleVerification(options, (env) => verify(env)) : undefined;
   await reconcile().catch((error) => onError(error, 'initial reconcile'));
 
   async function verify(env?: string): Promise<VerificationResult[]> {
@@ -199,7 +213,7 @@ export async function startCdEngine(options: CdEngineOptions): Promise<CdEngine>
         lastError: r.lastError,
       })),
     close: async () => {
-      clearInterval(poll);
+      if (poll) clearInterval(poll);
       if (verifyTimer) clearInterval(verifyTimer);
       drift.stop();
       for (const kube of clients.values()) kube.close();
@@ -227,6 +241,7 @@ async function adopt(
   runtime: AppRuntime,
   tree: string | undefined,
   appTrees: Map<string, string>,
+  requireSameTree: boolean,
 ): Promise<boolean> {
   const { app } = runtime;
   for (const entry of await deps.ledger.list({ kind: 'sync.refused', subject: `app:${app.id}` }))
@@ -242,12 +257,15 @@ async function adopt(
   const last = runtime.lastHealthy;
   if (!last) return false;
   const lastTree = (await appTreesAt(deps.repo, last.commit)).get(app.service);
-  if (lastTree !== tree) return false;
-  const prepared = await prepare(deps, deps.client(app.cluster), app, last.commit);
+  if (requireSameTree && lastTree !== tree) return false;
+  const client = deps.client(app.cluster);
+  const prepared = await prepare(deps, client, app, last.commit);
   runtime.desired = { commit: last.commit, deployment: last.deployment, ...prepared };
-  runtime.sync = 'Synced';
-  runtime.health = { status: 'Healthy' };
-  appTrees.set(app.id, tree ?? '');
+  const live = await readLive(client, prepared.objects);
+  const liveDigest = liveStateDigest(prepared.objects, live, prepared.settings.ignoreDifferences);
+  runtime.sync = liveDigest === prepared.digest && lastTree === tree ? 'Synced' : 'OutOfSync';
+  runtime.health = worstHealth(prepared.objects.map((o) => healthOf(live.get(objectKey(o)))));
+  appTrees.set(app.id, lastTree ?? '');
   return true;
 }
 
