@@ -1,4 +1,13 @@
 import { z } from 'zod';
+import {
+  argocdSettings,
+  cdeventsSettings,
+  datadogSettings,
+  githubSettings,
+  oidcSettings,
+  servicenowSettings,
+  vaultSettings,
+} from './adapter-settings.ts';
 
 /**
  * changeproof.yaml: the workspace's configuration. Strict: an unknown key is an error with its
@@ -108,14 +117,46 @@ const customControl = z.strictObject({
     .optional(),
 });
 
-const adapters = z.strictObject({
-  forge: z.enum(['embedded', 'github']).default('embedded'),
-  changeSystem: z.enum(['embedded', 'servicenow']).default('embedded'),
-  secrets: z.enum(['embedded', 'vault']).default('embedded'),
-  registry: z.enum(['embedded', 'oci']).default('embedded'),
-  cdEngine: z.enum(['builtin', 'argocd']).default('builtin'),
-  identity: z.enum(['local', 'oidc']).default('local'),
-});
+const adapters = z
+  .strictObject({
+    forge: z.enum(['embedded', 'github']).default('embedded'),
+    changeSystem: z.enum(['embedded', 'servicenow']).default('embedded'),
+    secrets: z.enum(['embedded', 'vault']).default('embedded'),
+    registry: z.enum(['embedded', 'oci']).default('embedded'),
+    cdEngine: z.enum(['builtin', 'argocd']).default('builtin'),
+    identity: z.enum(['local', 'oidc']).default('local'),
+    /** Extra event sinks beside the ledger. */
+    sinks: z.array(z.enum(['datadog', 'cdevents'])).default([]),
+    // Non-secret settings of the connected adapters; credentials come from the environment.
+    github: githubSettings.optional(),
+    servicenow: servicenowSettings.optional(),
+    vault: vaultSettings.optional(),
+    argocd: argocdSettings.optional(),
+    datadog: datadogSettings.optional(),
+    cdevents: cdeventsSettings.optional(),
+    oidc: oidcSettings.optional(),
+  })
+  .superRefine((adapters, ctx) => {
+    // A connected adapter chosen without its settings would fail at first use; say so at load.
+    const needs: [boolean, keyof typeof adapters][] = [
+      [adapters.forge === 'github', 'github'],
+      [adapters.changeSystem === 'servicenow', 'servicenow'],
+      [adapters.secrets === 'vault', 'vault'],
+      [adapters.cdEngine === 'argocd', 'argocd'],
+      [adapters.identity === 'oidc', 'oidc'],
+      [adapters.sinks.includes('datadog'), 'datadog'],
+      [adapters.sinks.includes('cdevents'), 'cdevents'],
+    ];
+    for (const [selected, key] of needs) {
+      if (selected && !adapters[key]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `add adapters.${key} settings for the connected adapter`,
+        });
+      }
+    }
+  });
 
 export const configSchema = z
   .strictObject({
