@@ -1,6 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import type { IdentityConfig, Role } from '../config/schema.ts';
+import type { Role } from '../config/schema.ts';
 import { hasRole, type Actor, type Identity } from '../domain/identity.ts';
 import { ChangeproofError } from '../errors.ts';
 
@@ -57,49 +56,4 @@ export async function authorizeRequest(
     );
   }
   return actor;
-}
-
-/**
- * Local tokens kept as SHA-256 hashes in memory, for the users of changeproof.yaml.
- * TODO(#8): replace with the workspace's persisted local tokens (the identity_tokens table of
- * review and change management) once that identity lands; this verifier only lives as long as
- * the process that issued its tokens.
- */
-export class LocalTokenIdentity implements Identity {
-  private readonly users: Map<string, IdentityConfig>;
-  private readonly userByHash = new Map<string, string>();
-
-  constructor(identities: IdentityConfig[]) {
-    this.users = new Map(identities.map((identity) => [identity.name, identity]));
-  }
-
-  /** Issues a new token for a configured user; only its hash is kept. */
-  issue(user: string): string {
-    if (!this.users.has(user)) {
-      throw new AuthError('TOKEN_INVALID', `no user ${user} in changeproof.yaml identities`);
-    }
-    const token = `cpt_${randomBytes(24).toString('base64url')}`;
-    this.userByHash.set(hashToken(token), user);
-    return token;
-  }
-
-  async authenticate(token: string | undefined): Promise<Actor> {
-    if (!token) {
-      throw new AuthError('TOKEN_MISSING', 'send a token: Authorization: Bearer <token>');
-    }
-    const hash = hashToken(token);
-    const user = [...this.userByHash.entries()].find(([known]) => sameHex(known, hash))?.[1];
-    const identity = user === undefined ? undefined : this.users.get(user);
-    if (!identity)
-      throw new AuthError('TOKEN_INVALID', 'the token is not valid; ask for a new one');
-    return { name: identity.name, roles: identity.roles };
-  }
-}
-
-function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
-
-function sameHex(a: string, b: string): boolean {
-  return a.length === b.length && timingSafeEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));
 }

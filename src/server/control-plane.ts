@@ -1,12 +1,12 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../log.ts';
 import type { WorkspaceContext } from '../workspace/context.ts';
 import type { Forge } from '../domain/forge.ts';
 import type { Identity } from '../domain/identity.ts';
 import { createServer } from './app.ts';
-import { LocalTokenIdentity } from './auth.ts';
+import { changeManagementFor } from '../change/index.ts';
+import { LocalIdentity } from '../embedded/identity/index.ts';
 import { registerDashboard } from './routes/dashboard.ts';
 import { ensureDashboardBuilt } from './routes/dashboard-build.ts';
 import { registerReadApi } from './routes/read-api.ts';
@@ -24,8 +24,6 @@ export interface Endpoint {
 
 export interface ControlPlane {
   endpoints: Endpoint[];
-  /** A token per configured user, when the control plane issued them (local tokens). */
-  tokens: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -35,12 +33,10 @@ export interface ControlPlaneOptions {
   port?: number;
   /** Seal a ledger checkpoint this often while running; 0 turns it off. */
   checkpointIntervalMs?: number;
-  /** Who callers are; local tokens issued at start for every configured user by default. */
+  /** Who callers of the dashboard API are; the workspace's local tokens by default. */
   identity?: Identity;
-  /** Proposals for the dashboard as the forge has them; the ledger's copy otherwise. */
+  /** Proposals for the dashboard; the workspace's embedded forge by default. */
   forge?: Forge;
-  /** Registers the routes of other modules (review, rollback) on the control-plane server. */
-  routes?: (app: FastifyInstance) => Promise<void>;
 }
 
 /**
@@ -54,22 +50,19 @@ export async function startControlPlane(
 ): Promise<ControlPlane> {
   const stops: (() => Promise<void>)[] = [];
   const endpoints: Endpoint[] = [];
-  const tokens: Record<string, string> = {};
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     stops.length = 0;
   };
   try {
     const { app } = createServer({ workspace: ws, logger: options.logger });
-    const identity = options.identity ?? issueLocalTokens(ws, tokens);
     await registerReadApi(app, {
       ledger: ws.ledger,
       config: ws.config,
-      identity,
+      identity: options.identity ?? new LocalIdentity(ws.config, ws.store, ws.ledger),
       configRepo: ws.paths.configRepo,
-      forge: options.forge,
+      forge: options.forge ?? changeManagementFor(ws).forge,
     });
-    await options.routes?.(app);
     if (!(await ensureDashboardBuilt())) options.logger.warn({}, 'dashboard not built');
     await registerDashboard(app);
     const host = ws.config.server.host;
@@ -99,14 +92,7 @@ export async function startControlPlane(
   }
   writeEndpoints(ws.paths.endpoints, endpoints);
   stops.push(async () => rmSync(ws.paths.endpoints, { force: true }));
-  return { endpoints, tokens, close: stopAll };
-}
-
-/** One local token per user of changeproof.yaml, held by this process. */
-function issueLocalTokens(ws: WorkspaceContext, tokens: Record<string, string>): Identity {
-  const identity = new LocalTokenIdentity(ws.config.identities);
-  for (const user of ws.config.identities) tokens[user.name] = identity.issue(user.name);
-  return identity;
+  return { endpoints, close: stopAll };
 }
 
 function startCheckpointTimer(

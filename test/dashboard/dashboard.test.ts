@@ -43,9 +43,9 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
 
   async function open(path: string, user = 'carol') {
     const page = await browser.newPage();
-    await page.goto(`${sut.url}/#token=${sut.plane.tokens[user]}`);
+    await page.goto(`${sut.url}/#token=${sut.tokens[user]}`);
     await page.waitForSelector('[data-testid=live]');
-    if (path !== '/') await page.evaluate((hash) => (location.hash = hash), `#${path}`);
+    if (path !== '/') await page.evaluate(`location.hash = ${JSON.stringify(`#${path}`)}`);
     return page;
   }
 
@@ -81,10 +81,10 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
     expect(drift).toContain('incident inc-1');
     await page.screenshot({ path: join(SCREENSHOTS, 'application.png'), fullPage: true });
 
-    await page.evaluate(() => (location.hash = '#/'));
+    await page.evaluate(`location.hash = '#/'`);
     const sync = page.locator('td[data-app="prod/checkout"] [data-testid=sync]');
     await expect.poll(() => sync.textContent()).toBe('drifted · Healthy');
-    await page.evaluate(() => (location.hash = '#/insights'));
+    await page.evaluate(`location.hash = '#/insights'`);
     await page.waitForSelector('[data-testid=timeline-event]');
     const timeline = await page.locator('[data-testid=timeline]').textContent();
     expect(timeline).toContain('drift on Deployment/default/checkout');

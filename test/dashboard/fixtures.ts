@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { recordEvidence } from '../../src/domain/evidence.ts';
+import { LocalIdentity } from '../../src/embedded/identity/index.ts';
 import type { Ledger } from '../../src/ledger/ledger.ts';
 import { createLogger } from '../../src/log.ts';
 import {
@@ -46,11 +47,15 @@ export interface Plane {
   ws: WorkspaceContext;
   plane: ControlPlane;
   url: string;
+  /** A local token for each user of the workspace. */
+  tokens: Record<string, string>;
   close(): Promise<void>;
 }
 
 /** A fresh workspace and a control plane on loopback, with no checkpoint timer. */
-export async function startPlane(options: Partial<ControlPlaneOptions> = {}): Promise<Plane> {
+export async function startPlane(
+  configure: (ws: WorkspaceContext) => Partial<ControlPlaneOptions> = () => ({}),
+): Promise<Plane> {
   const root = mkdtempSync(join(tmpdir(), 'changeproof-dashboard-'));
   await initWorkspace({ dir: root, name: 'dash' });
   const ws = await openWorkspace(root);
@@ -58,14 +63,19 @@ export async function startPlane(options: Partial<ControlPlaneOptions> = {}): Pr
     logger: createLogger({ level: 'silent' }),
     port: 0,
     checkpointIntervalMs: 0,
-    ...options,
+    ...configure(ws),
   });
   const url = plane.endpoints.find((e) => e.name === 'control-plane')!.url;
+  const identity = new LocalIdentity(ws.config, ws.store, ws.ledger);
+  const tokens: Record<string, string> = {};
+  for (const user of ws.config.identities)
+    tokens[user.name] = (await identity.issue(user.name)).token;
   return {
     root,
     ws,
     plane,
     url,
+    tokens,
     async close() {
       await plane.close();
       await ws.close();

@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { demoSteps } from '../../demo/story.ts';
 import { startControlPlane, type ControlPlane } from '../../server/control-plane.ts';
-import { openWorkspace } from '../../workspace/context.ts';
+import { LocalIdentity } from '../../embedded/identity/index.ts';
+import { openWorkspace, type WorkspaceContext } from '../../workspace/context.ts';
 import { initWorkspace } from '../../workspace/init.ts';
 import { CONFIG_FILE } from '../../workspace/paths.ts';
 import { commandContext } from '../context.ts';
@@ -30,7 +31,7 @@ export function demoCommand(): Command {
             process.stdout.write(`\n${index + 1}. ${step.title}\n`);
             await step.run({ ws, plane, logger: context.logger, say });
           }
-          printDashboard(plane);
+          await printDashboard(ws, plane);
           if (options.keepRunning) {
             process.stdout.write('\ncontrol plane running; press Ctrl-C to stop\n');
             await new Promise<void>((done) => process.once('SIGINT', done).once('SIGTERM', done));
@@ -46,14 +47,15 @@ export function demoCommand(): Command {
     });
 }
 
-/** The dashboard's address with a token in the fragment (never sent to the server). */
-function printDashboard(plane: ControlPlane): void {
+/** The dashboard's address with an auditor's token in the fragment (never sent to the server). */
+async function printDashboard(ws: WorkspaceContext, plane: ControlPlane): Promise<void> {
   const base = plane.endpoints.find((endpoint) => endpoint.name === 'control-plane')?.url;
-  const [user, token] =
-    Object.entries(plane.tokens).find(([name]) => name === 'erin') ??
-    Object.entries(plane.tokens)[0] ??
-    [];
-  if (!base || !token) return;
-  process.stdout.write(`\ndashboard: ${base}/#token=${token}\n`);
-  process.stdout.write(`token (${user}): ${token}\n`);
+  const user = ws.config.identities.find((identity) => identity.roles.includes('auditor'));
+  if (!base || !user) return;
+  const issued = await new LocalIdentity(ws.config, ws.store, ws.ledger).issue(user.name, {
+    issuedBy: 'demo',
+    ttlSeconds: 24 * 3600,
+  });
+  process.stdout.write(`\ndashboard: ${base}/#token=${issued.token}\n`);
+  process.stdout.write(`token (${user.name}, ${user.roles.join(', ')}): ${issued.token}\n`);
 }
