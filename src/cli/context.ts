@@ -30,7 +30,10 @@ export function commandContext(command: Command): CommandContext {
       cwd: process.cwd(),
     });
   return {
-    output: parseOutputFormat(options.output),
+    // Parsed when read: `audit export -o <file>` reuses -o for its destination.
+    get output() {
+      return parseOutputFormat(options.output);
+    },
     logger,
     workspaceRoot,
     openWorkspace: () => openWorkspace(workspaceRoot(), { database: options.database }),

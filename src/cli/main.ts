@@ -1,11 +1,13 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { messageOf } from '../errors.ts';
+import { auditCommand } from './commands/audit.ts';
 import { changeCommand } from './commands/change.ts';
 import { admissionCommand } from './commands/admission.ts';
 import { appsCommand } from './commands/apps.ts';
 import { demoCommand } from './commands/demo.ts';
 import { initCommand } from './commands/init.ts';
 import { ledgerCommand } from './commands/ledger.ts';
+import { metricsCommand } from './commands/metrics.ts';
 import { rollbackCommand } from './commands/rollback.ts';
 import { syncCommand } from './commands/sync.ts';
 import { proposalCommand } from './commands/proposal.ts';
@@ -13,7 +15,7 @@ import { tokenCommand } from './commands/token.ts';
 import { upCommand } from './commands/up.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { ExitCode, exitCodeFor } from './exit-codes.ts';
-import { outputFormats } from './output.ts';
+import { listFormat, outputFormats } from './output.ts';
 
 /** The changeproof command line: parsing and output here, the work in the modules it calls. */
 export function buildProgram(): Command {
@@ -24,10 +26,11 @@ export function buildProgram(): Command {
       '-w, --workspace <dir>',
       'workspace folder (default: $CHANGEPROOF_WORKSPACE, then . and its parents)',
     )
-    .addOption(
-      new Option('-o, --output <format>', 'output format of read commands').choices([
-        ...outputFormats,
-      ]),
+    // Not a choices() option: `audit export -o <file>.zip` takes a path here, and every command
+    // checks its format itself (parseOutputFormat, listFormat) with a one-line usage error.
+    .option(
+      '-o, --output <format>',
+      `output format of read commands (${outputFormats.join(', ')}; csv for audit and metrics lists)`,
     )
     .option('--log-level <level>', 'log level for the structured logs on stderr (default: info)')
     .option(
@@ -43,6 +46,8 @@ export function buildProgram(): Command {
     proposalCommand(),
     changeCommand(),
     tokenCommand(),
+    auditCommand(),
+    metricsCommand(),
     syncCommand(),
     appsCommand(),
     verifyCommand(),
@@ -51,6 +56,11 @@ export function buildProgram(): Command {
   ]) {
     program.addCommand(command);
   }
+  // Check -o before any work starts, as choices() would; only `audit export` takes a file there.
+  program.hook('preAction', (_program, action) => {
+    const isExport = action.name() === 'export' && action.parent?.name() === 'audit';
+    if (!isExport) listFormat(program.opts<{ output?: string }>().output);
+  });
   overrideExits(program);
   return program;
 }

@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { toCsv } from '../audit/csv.ts';
 import { UsageError } from '../errors.ts';
 
 export const outputFormats = ['table', 'json', 'yaml'] as const;
@@ -19,13 +20,34 @@ export interface Column<T> {
   max?: number;
 }
 
-/** Writes rows to stdout as an aligned table, JSON or YAML. */
+/** A list command's formats: the common ones, plus CSV for spreadsheets (audit, metrics). */
+export type ListFormat = OutputFormat | 'csv';
+
+/**
+ * The -o of a command that also offers CSV. Other commands keep {@link parseOutputFormat}, so
+ * `-o csv` there stays a usage error.
+ */
+export function listFormat(value: string | undefined): ListFormat {
+  return value === 'csv' ? 'csv' : parseOutputFormat(value);
+}
+
+/** Writes rows to stdout as an aligned table, CSV (RFC 4180, values never cut), JSON or YAML. */
 export function printRows<T>(
   rows: T[],
   columns: Column<T>[],
-  format: OutputFormat,
+  format: ListFormat,
   raw: unknown = rows,
 ): void {
+  if (format === 'csv') {
+    const values = rows.map((row) => columns.map((c) => c.value(row)));
+    process.stdout.write(
+      toCsv(
+        columns.map((c) => c.header),
+        values,
+      ),
+    );
+    return;
+  }
   if (format !== 'table') return printValue(raw, format);
   const cells = rows.map((row) => columns.map((c) => fit(String(c.value(row) ?? ''), c.max)));
   const widths = columns.map((c, i) =>

@@ -16,7 +16,8 @@ export function evaluateOperationControls(context: ControlContext): ControlOutco
 function liveEqualsApproved(deployments: AuditedDeployment[]): ControlOutcome[] {
   const byApp = new Map<string, AuditedDeployment[]>();
   for (const d of deployments.filter((d) => d.source === 'cd-plane')) {
-    byApp.set(d.app, [...(byApp.get(d.app) ?? []), d]);
+    if (!byApp.has(d.app)) byApp.set(d.app, []);
+    byApp.get(d.app)!.push(d);
   }
   return [...byApp.entries()].map(([app, list]) => {
     const subject = `application:${app}`;
