@@ -4,6 +4,7 @@ import { messageOf } from '../errors.ts';
 import { git } from '../gitops/git.ts';
 import type { Logger } from '../log.ts';
 import { verifyLedger } from '../ledger/verify.ts';
+import { sayAuditAnswer } from '../audit/demo-answer.ts';
 import { sealCheckpoint, type ControlPlane } from '../server/control-plane.ts';
 import type { WorkspaceContext } from '../workspace/context.ts';
 
@@ -193,3 +194,9 @@ demoSteps.push(
     },
   },
 );
+
+// The audit's answer comes last: it reads what every step before it recorded.
+demoSteps.push({
+  title: "The auditor's answer for every production deployment",
+  run: ({ ws, say }) => sayAuditAnswer(ws, say),
+});
