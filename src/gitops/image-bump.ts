@@ -11,7 +11,7 @@ import {
 import { ChangeproofError } from '../errors.ts';
 
 export class ImageBumpError extends ChangeproofError<
-  'IMAGE_ENTRY_MISSING' | 'KUSTOMIZATION_INVALID'
+  'IMAGE_ENTRY_MISSING' | 'KUSTOMIZATION_INVALID' | 'OVERLAY_MISSING'
 > {}
 
 /** The new image reference of one service in an overlay. */
