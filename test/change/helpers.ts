@@ -28,12 +28,16 @@ export interface TestBed {
 }
 
 export async function createTestBed(
-  options: Partial<Pick<ChangeManagementOptions, 'changeSystem' | 'clock' | 'checks'>> = {},
+  options: Partial<Pick<ChangeManagementOptions, 'changeSystem' | 'clock' | 'checks'>> & {
+    /** A database URL (PostgreSQL); SQLite in the workspace by default. */
+    database?: string;
+  } = {},
 ): Promise<TestBed> {
   const root = mkdtempSync(join(tmpdir(), 'changeproof-change-'));
-  await initWorkspace({ dir: join(root, 'ws'), name: 'test' });
+  const { database, ...changeOptions } = options;
+  await initWorkspace({ dir: join(root, 'ws'), name: 'test', ...(database ? { database } : {}) });
   const ws = await openWorkspace(join(root, 'ws'));
-  const cm = changeManagementFor(ws, options);
+  const cm = changeManagementFor(ws, changeOptions);
   const broker = ws.broker as EmbeddedSecretBroker;
   const lease = await broker.openLease({
     holder: 'test',
