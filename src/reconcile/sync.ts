@@ -120,20 +120,21 @@ async function runSync(
   }
   runtime.desired = { commit, deployment, ...prepared };
 
-  const health = await waitForHealth(
-    client,
-    prepared.objects,
-    durationMs(app.governance.syncTimeout),
-  );
-  runtime.health = health;
-  if (health.status !== 'Healthy')
-    return rollBack(deps, runtime, deployment, commit, change, health);
-
-  const liveDigest = await liveDigestOf(
-    client,
-    prepared.objects,
-    prepared.settings.ignoreDifferences,
-  );
+  let health: Health;
+  let liveDigest: string;
+  try {
+    health = await waitForHealth(client, prepared.objects, durationMs(app.governance.syncTimeout));
+    runtime.health = health;
+    if (health.status !== 'Healthy')
+      return await rollBack(deps, runtime, deployment, commit, change, health);
+    liveDigest = await liveDigestOf(client, prepared.objects, prepared.settings.ignoreDifferences);
+  } catch (error) {
+    // The cluster went away after the writes: the next attempt applies again and converges.
+    const reason = `cluster lost while waiting for health: ${messageOf(error)}`;
+    await recordFailure(deps, app, deployment, commit, reason);
+    runtime.lastError = reason;
+    return { result: 'failed', deployment, reason, retry: true };
+  }
   const finishedAt = new Date().toISOString();
   await recordEvidence(deps.ledger, 'sync.completed', `deployment:${deployment}`, deps.actor, {
     deployment,
