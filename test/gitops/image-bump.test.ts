@@ -53,7 +53,9 @@ const overlayCase = fc.record({
   trailingNewline: fc.boolean(),
 });
 
-function overlay(c: fc.RecordValue<typeof overlayCase>, tag: string, digestValue: string) {
+type OverlayCase = typeof overlayCase extends fc.Arbitrary<infer T> ? T : never;
+
+function overlay(c: OverlayCase, tag: string, digestValue: string) {
   const item = (name: string) => `${c.indent}- name: ${name}\n${c.indent}  newTag: other`;
   const fieldIndent = `${c.indent}  `;
   const extra = c.extraFields.map(
