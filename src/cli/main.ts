@@ -5,6 +5,7 @@ import { changeCommand } from './commands/change.ts';
 import { admissionCommand } from './commands/admission.ts';
 import { appsCommand } from './commands/apps.ts';
 import { demoCommand } from './commands/demo.ts';
+import { githubCommand } from './commands/github.ts';
 import { initCommand } from './commands/init.ts';
 import { ledgerCommand } from './commands/ledger.ts';
 import { metricsCommand } from './commands/metrics.ts';
@@ -53,6 +54,7 @@ export function buildProgram(): Command {
     verifyCommand(),
     rollbackCommand(),
     admissionCommand(),
+    githubCommand(),
   ]) {
     program.addCommand(command);
   }

@@ -1,0 +1,182 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { z } from 'zod';
+import { recordEvidence } from '../../domain/evidence.ts';
+import type { Ledger } from '../../ledger/ledger.ts';
+import type { GithubForge } from './index.ts';
+import { snapshotApprovals } from './approvals.ts';
+import { toReview } from './index.ts';
+import { pullRequestEventSchema, pullRequestReviewEventSchema, pushEventSchema } from './schema.ts';
+
+/** What the receiver did with one delivery; `status` is the HTTP answer to give GitHub. */
+export interface WebhookOutcome {
+  status: 202 | 400 | 401;
+  outcome: 'recorded' | 'ignored' | 'duplicate' | 'rejected';
+  reason?: string;
+}
+
+export interface WebhookDelivery {
+  headers: Record<string, string | string[] | undefined>;
+  /** The exact bytes GitHub sent: the signature is over them, not over re-serialised JSON. */
+  rawBody: Buffer;
+}
+
+/** `sha256=<hex>` of HMAC-SHA256 over `body` with `secret`, as GitHub signs deliveries. */
+export function signWebhook(secret: string, body: Buffer | string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/**
+ * Receives GitHub webhooks (`pull_request`, `pull_request_review`, `push`): verifies
+ * X-Hub-Signature-256 in constant time, drops deliveries already seen (X-GitHub-Delivery, kept in
+ * the ledger so a restart does not forget them), and records what happened. A delivery with a
+ * missing or wrong signature is answered 401, recorded as rejected, and changes nothing.
+ */
+export class GithubWebhookReceiver {
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly options: {
+      secret: string;
+      ledger: Ledger;
+      forge: GithubForge;
+      userOf?: (login: string) => string;
+    },
+  ) {}
+
+  async receive(delivery: WebhookDelivery): Promise<WebhookOutcome> {
+    const id = header(delivery, 'x-github-delivery') ?? '';
+    const event = header(delivery, 'x-github-event') ?? '';
+    const signature = header(delivery, 'x-hub-signature-256');
+
+    const refusal = this.verify(signature, delivery.rawBody);
+    if (refusal) {
+      await this.options.ledger.append({
+        kind: 'webhook.rejected',
+        subject: `webhook:github:${id || 'unknown'}`,
+        actor: 'system:github-webhook',
+        payload: { delivery: id, event, reason: refusal },
+      });
+      return { status: 401, outcome: 'rejected', reason: refusal };
+    }
+    if (!id) return { status: 400, outcome: 'rejected', reason: 'X-GitHub-Delivery is missing' };
+    if (await this.alreadySeen(id)) return { status: 202, outcome: 'duplicate' };
+    this.seen.add(id);
+
+    const recorded = await this.dispatch(event, JSON.parse(delivery.rawBody.toString('utf8')));
+    await this.options.ledger.append({
+      kind: 'webhook.received',
+      subject: `webhook:github:${id}`,
+      actor: 'system:github-webhook',
+      payload: { delivery: id, event, recorded },
+    });
+    return { status: 202, outcome: recorded ? 'recorded' : 'ignored' };
+  }
+
+  private verify(signature: string | undefined, body: Buffer): string | undefined {
+    if (!signature) return 'X-Hub-Signature-256 is missing';
+    const expected = Buffer.from(signWebhook(this.options.secret, body));
+    const given = Buffer.from(signature);
+    // Lengths first: timingSafeEqual throws on unequal lengths, and the length is not secret.
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      return 'X-Hub-Signature-256 does not match the payload';
+    }
+    return undefined;
+  }
+
+  private async alreadySeen(id: string): Promise<boolean> {
+    if (this.seen.has(id)) return true;
+    const entries = await this.options.ledger.list({
+      kind: 'webhook.received',
+      subject: `webhook:github:${id}`,
+      limit: 1,
+    });
+    return entries.length > 0;
+  }
+
+  /** True when the event was recorded as evidence. */
+  private async dispatch(event: string, body: unknown): Promise<boolean> {
+    if (event === 'pull_request') return this.onPullRequest(parse(pullRequestEventSchema, body));
+    if (event === 'pull_request_review')
+      return this.onReview(parse(pullRequestReviewEventSchema, body));
+    if (event === 'push') return this.onPush(parse(pushEventSchema, body));
+    return false;
+  }
+
+  private async onPullRequest(event?: z.infer<typeof pullRequestEventSchema>): Promise<boolean> {
+    const { forge, ledger } = this.options;
+    if (!event) return false;
+    const id = String(event.pull_request.number);
+    if (event.action === 'synchronize') {
+      const pushes = await ledger.list({ kind: 'proposal.pushed', subject: `proposal:${id}` });
+      if (pushes.some((entry) => entry.payload.headCommit === event.pull_request.head.sha))
+        return false;
+      await forge.recordPush(id, this.userOf(event.sender.login));
+      return true;
+    }
+    if (event.action !== 'closed' || !event.pull_request.merged) return false;
+    // A merge through changeproof was recorded when it happened; only a merge on GitHub's own
+    // button needs the snapshot here.
+    const merged = await ledger.list({
+      kind: 'proposal.merged',
+      subject: `proposal:${id}`,
+      limit: 1,
+    });
+    if (merged.length > 0) return false;
+    const proposal = await forge.getProposal(id);
+    const snapshot = snapshotApprovals(proposal, await forge.listReviews(id));
+    const mergedBy = this.userOf(event.pull_request.merged_by?.login ?? event.sender.login);
+    await forge.recordMerge(proposal, mergedBy, snapshot.approvals, 'normal');
+    return true;
+  }
+
+  private async onReview(event?: z.infer<typeof pullRequestReviewEventSchema>): Promise<boolean> {
+    if (!event || event.action !== 'submitted') return false;
+    const id = String(event.pull_request.number);
+    const review = toReview(id, event.review, (login) => this.userOf(login));
+    if (review.state === 'dismissed') return false;
+    await recordEvidence(
+      this.options.ledger,
+      'proposal.reviewed',
+      `proposal:${id}`,
+      review.reviewer,
+      {
+        proposal: id,
+        reviewer: review.reviewer,
+        roles: [],
+        state: review.state,
+        commit: review.commit,
+      },
+    );
+    return true;
+  }
+
+  private async onPush(event?: z.infer<typeof pushEventSchema>): Promise<boolean> {
+    if (!event) return false;
+    const branch = event.ref.replace(/^refs\/heads\//, '');
+    const open = await this.options.forge.listProposals({ state: 'open' });
+    const proposal = open.find((p) => p.branch === branch);
+    if (!proposal) return false;
+    // GitHub also sends pull_request.synchronize for the same push; record it once.
+    const pushes = await this.options.ledger.list({
+      kind: 'proposal.pushed',
+      subject: `proposal:${proposal.id}`,
+    });
+    if (pushes.some((entry) => entry.payload.headCommit === event.after)) return false;
+    await this.options.forge.recordPush(proposal.id, this.userOf(event.pusher.name));
+    return true;
+  }
+
+  private userOf(login: string): string {
+    return this.options.userOf?.(login) ?? login;
+  }
+}
+
+function header(delivery: WebhookDelivery, name: string): string | undefined {
+  const value = delivery.headers[name] ?? delivery.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> | undefined {
+  const parsed = schema.safeParse(body);
+  return parsed.success ? parsed.data : undefined;
+}

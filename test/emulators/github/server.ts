@@ -1,0 +1,236 @@
+import { createHash } from 'node:crypto';
+import { bearerOf, HttpEmulator, type EmulatedRequest } from '../http-emulator.ts';
+
+interface PullState {
+  number: number;
+  title: string;
+  body: string;
+  state: 'open' | 'closed';
+  merged: boolean;
+  merged_at: string | null;
+  merge_commit_sha: string | null;
+  merged_by: { login: string } | null;
+  created_at: string;
+  user: { login: string };
+  head: { ref: string; sha: string };
+  base: { ref: string; sha: string };
+}
+
+interface ReviewState {
+  id: number;
+  user: { login: string };
+  state: string;
+  body: string;
+  submitted_at: string;
+  commit_id: string | null;
+}
+
+/**
+ * A GitHub REST emulator for one repository: pull requests, their files, reviews (attributed to
+ * the token's user, as GitHub does), commit statuses and the merge endpoint with its `sha` guard
+ * (409 when the head moved, 405 when not mergeable). Branches are pushed with {@link push}.
+ */
+export class GithubEmulator extends HttpEmulator {
+  readonly branches = new Map<
+    string,
+    { sha: string; files: { filename: string; patch: string }[] }
+  >();
+  readonly pulls = new Map<number, PullState>();
+  readonly reviews = new Map<number, ReviewState[]>();
+  readonly statuses = new Map<string, object[]>();
+  /** Protection enforced by the emulated GitHub itself: required approvals. */
+  requiredApprovals = 0;
+  private clock = Date.parse('2025-03-01T09:00:00Z');
+  private nextId = 1;
+
+  constructor(
+    readonly owner: string,
+    readonly repo: string,
+    /** token → login */
+    readonly tokens: Record<string, string>,
+  ) {
+    super();
+    const base = `/repos/${owner}/${repo}`;
+    this.on('POST', `${base}/pulls`, (r) => this.authed(r, (login) => this.createPull(r, login)));
+    this.on('GET', `${base}/pulls`, (r) =>
+      this.authed(r, () => this.page(r, [...this.pulls.values()])),
+    );
+    this.on('GET', `${base}/pulls/:n`, (r) =>
+      this.authed(r, () => this.withPull(r, (pull) => ({ status: 200, body: pull }))),
+    );
+    this.on('GET', `${base}/pulls/:n/files`, (r) =>
+      this.authed(r, () =>
+        this.withPull(r, (pull) =>
+          this.page(
+            r,
+            this.branches.get(pull.head.ref)?.files.map((f) => ({ ...f, status: 'modified' })) ??
+              [],
+          ),
+        ),
+      ),
+    );
+    this.on('GET', `${base}/pulls/:n/reviews`, (r) =>
+      this.authed(r, () => this.page(r, this.reviews.get(Number(r.params.n)) ?? [])),
+    );
+    this.on('POST', `${base}/pulls/:n/reviews`, (r) =>
+      this.authed(r, (login) => this.withPull(r, (pull) => this.createReview(r, pull, login))),
+    );
+    this.on('PUT', `${base}/pulls/:n/merge`, (r) =>
+      this.authed(r, (login) => this.withPull(r, (pull) => this.mergePull(r, pull, login))),
+    );
+    this.on('POST', `${base}/statuses/:sha`, (r) => this.authed(r, () => this.createStatus(r)));
+    this.on('GET', `${base}/commits/:sha/statuses`, (r) =>
+      this.authed(r, () => this.page(r, [...(this.statuses.get(r.params.sha!) ?? [])].reverse())),
+    );
+  }
+
+  /** Pushes `branch` to a new commit changing `files`; moves the head of its open pull request. */
+  push(branch: string, files: { filename: string; patch: string }[]): string {
+    const sha = createHash('sha1')
+      .update(`${branch}:${this.nextId++}:${JSON.stringify(files)}`)
+      .digest('hex');
+    this.branches.set(branch, { sha, files });
+    for (const pull of this.pulls.values()) {
+      if (pull.head.ref === branch && pull.state === 'open') {
+        pull.head.sha = sha;
+        // dismiss_stale_reviews: approvals of the old head stop counting.
+        for (const review of this.reviews.get(pull.number) ?? []) {
+          if (review.state === 'APPROVED') review.state = 'DISMISSED';
+        }
+      }
+    }
+    return sha;
+  }
+
+  private now(): string {
+    this.clock += 1000;
+    return new Date(this.clock).toISOString();
+  }
+
+  private authed(
+    request: EmulatedRequest,
+    handler: (login: string) => { status: number; body?: unknown },
+  ) {
+    const login = this.tokens[bearerOf(request) ?? ''];
+    if (!login) return { status: 401, body: { message: 'Bad credentials' } };
+    return handler(login);
+  }
+
+  private page(request: EmulatedRequest, items: unknown[]) {
+    const perPage = Number(request.query.get('per_page') ?? 30);
+    const page = Number(request.query.get('page') ?? 1);
+    return { status: 200, body: items.slice((page - 1) * perPage, page * perPage) };
+  }
+
+  private withPull(
+    request: EmulatedRequest,
+    handler: (pull: PullState) => { status: number; body?: unknown },
+  ) {
+    const pull = this.pulls.get(Number(request.params.n));
+    return pull ? handler(pull) : { status: 404, body: { message: 'Not Found' } };
+  }
+
+  private createPull(request: EmulatedRequest, login: string) {
+    const body = request.body as { title?: string; body?: string; head?: string; base?: string };
+    const head = this.branches.get(body.head ?? '');
+    if (!body.title || !head) return { status: 422, body: { message: 'Validation Failed' } };
+    const number = this.pulls.size + 1;
+    const pull: PullState = {
+      number,
+      title: body.title,
+      body: body.body ?? '',
+      state: 'open',
+      merged: false,
+      merged_at: null,
+      merge_commit_sha: null,
+      merged_by: null,
+      created_at: this.now(),
+      user: { login },
+      head: { ref: body.head!, sha: head.sha },
+      base: { ref: body.base ?? 'main', sha: 'b'.repeat(40) },
+    };
+    this.pulls.set(number, pull);
+    return { status: 201, body: pull };
+  }
+
+  private createReview(request: EmulatedRequest, pull: PullState, login: string) {
+    const body = request.body as { event?: string; commit_id?: string; body?: string };
+    if (login === pull.user.login && body.event !== 'COMMENT') {
+      return { status: 422, body: { message: 'Can not approve your own pull request' } };
+    }
+    const states: Record<string, string> = {
+      APPROVE: 'APPROVED',
+      REQUEST_CHANGES: 'CHANGES_REQUESTED',
+      COMMENT: 'COMMENTED',
+    };
+    const review: ReviewState = {
+      id: this.nextId++,
+      user: { login },
+      state: states[body.event ?? ''] ?? 'PENDING',
+      body: body.body ?? '',
+      submitted_at: this.now(),
+      commit_id: body.commit_id ?? pull.head.sha,
+    };
+    this.reviews.set(pull.number, [...(this.reviews.get(pull.number) ?? []), review]);
+    return { status: 200, body: review };
+  }
+
+  private mergePull(request: EmulatedRequest, pull: PullState, login: string) {
+    const body = request.body as { sha?: string };
+    if (pull.state !== 'open')
+      return { status: 405, body: { message: 'Pull Request is not mergeable' } };
+    if (body.sha && body.sha !== pull.head.sha)
+      return {
+        status: 409,
+        body: { message: 'Head branch was modified. Review and try the merge again.' },
+      };
+    const approvals = (this.reviews.get(pull.number) ?? []).filter(
+      (r) => r.state === 'APPROVED' && r.commit_id === pull.head.sha,
+    );
+    if (approvals.length < this.requiredApprovals)
+      return { status: 405, body: { message: 'At least 1 approving review is required' } };
+    const sha = createHash('sha1').update(`merge:${pull.number}`).digest('hex');
+    Object.assign(pull, {
+      state: 'closed',
+      merged: true,
+      merged_at: this.now(),
+      merge_commit_sha: sha,
+      merged_by: { login },
+    });
+    return {
+      status: 200,
+      body: { sha, merged: true, message: 'Pull Request successfully merged' },
+    };
+  }
+
+  private createStatus(request: EmulatedRequest) {
+    const body = request.body as {
+      state?: string;
+      context?: string;
+      description?: string;
+      target_url?: string;
+    };
+    if (!['pending', 'success', 'failure', 'error'].includes(body.state ?? ''))
+      return { status: 422, body: { message: 'Validation Failed' } };
+    const status = {
+      state: body.state,
+      context: body.context ?? 'default',
+      description: body.description ?? null,
+      target_url: body.target_url ?? null,
+      updated_at: this.now(),
+    };
+    this.statuses.set(request.params.sha!, [
+      ...(this.statuses.get(request.params.sha!) ?? []),
+      status,
+    ]);
+    return { status: 201, body: status };
+  }
+
+  /** Dismisses a review after the fact, as a repository admin could: state DISMISSED, no commit. */
+  dismiss(pull: number, reviewer: string): void {
+    for (const review of this.reviews.get(pull) ?? []) {
+      if (review.user.login === reviewer)
+        Object.assign(review, { state: 'DISMISSED', commit_id: null });
+    }
+  }
+}
