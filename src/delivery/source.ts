@@ -32,13 +32,19 @@ export async function inspectSource(dir: string): Promise<SourceState> {
   }
   const branch = await run(['symbolic-ref', '--quiet', '--short', 'HEAD']).catch(() => '');
   const origin = await run(['remote', 'get-url', 'origin']).catch(() => '');
-  const status = await run(['status', '--porcelain=v1', '--untracked-files=all']);
+  // Not trimmed: each porcelain line starts with a two-column status that may be a space.
+  const status = await git(['status', '--porcelain=v1', '--untracked-files=all'], {
+    cwd: absolute,
+  });
   return {
     dir: absolute,
     commit,
     ...(branch ? { branch } : {}),
     repository: origin || `file://${absolute}`,
-    changes: status ? status.split('\n').map((line) => line.slice(3)) : [],
+    changes: status
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.slice(3)),
   };
 }
 
