@@ -50,7 +50,11 @@ export class UpstreamError extends ChangeproofError<'UPSTREAM_UNAVAILABLE' | 'UP
   constructor(
     system: string,
     message: string,
-    options: { cause?: unknown; code?: 'UPSTREAM_UNAVAILABLE' | 'UPSTREAM_REJECTED'; details?: Record<string, unknown> } = {},
+    options: {
+      cause?: unknown;
+      code?: 'UPSTREAM_UNAVAILABLE' | 'UPSTREAM_REJECTED';
+      details?: Record<string, unknown>;
+    } = {},
   ) {
     super(options.code ?? 'UPSTREAM_UNAVAILABLE', message, {
       category: 'upstream',

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { destination, pino, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -29,7 +29,7 @@ export function createLogger(options: { level?: string; destination?: number } =
         censor: '[redacted]',
       },
     },
-    pino.destination({ fd: options.destination ?? 2, sync: true }),
+    destination({ fd: options.destination ?? 2, sync: true }),
   );
 }
 
