@@ -99,7 +99,7 @@ describe('diff', () => {
 
 describe('health', () => {
   it('follows Argo CD for deployments', () => {
-    const base = { ...desired, metadata: { ...desired.metadata, generation: 2 } };
+    const base: KubeObject = { ...desired, metadata: { ...desired.metadata, generation: 2 } };
     expect(healthOf(undefined).status).toBe('Missing');
     expect(healthOf({ ...base, status: { observedGeneration: 1 } }).status).toBe('Progressing');
     expect(
