@@ -92,15 +92,11 @@ export async function readAt(
  * really inside `images:`).
  */
 export function isImageReferenceEdit(before: string, after: string): boolean {
-  const oldLines = before.split('\n');
-  const newLines = after.split('\n');
-  if (oldLines.length !== newLines.length) return false;
-  const linesOk = oldLines.every(
-    (line, i) =>
-      line === newLines[i] ||
-      (IMAGE_REFERENCE_LINE.test(line) && IMAGE_REFERENCE_LINE.test(newLines[i]!)),
-  );
-  if (!linesOk) return false;
+  // Image reference lines may change, appear or go (a first delivery adds `digest:`); every
+  // other line must stay, in order.
+  const otherLines = (text: string) =>
+    text.split('\n').filter((line) => !IMAGE_REFERENCE_LINE.test(line));
+  if (!isDeepStrictEqual(otherLines(before), otherLines(after))) return false;
   let oldDoc: unknown;
   let newDoc: unknown;
   try {
