@@ -79,6 +79,11 @@ describe('deliver', () => {
     );
     const checks = verifyAttestations(attestations, result.digest, pipelineKey);
 
+    expect(checks.map((check) => (check.verified ? 'ok' : check.reason))).toEqual([
+      'ok',
+      'ok',
+      'ok',
+    ]);
     expect(checks.map((check) => check.verified)).toEqual([true, true, true]);
     expect(checks.map((check) => check.predicateType)).toEqual([
       'https://slsa.dev/provenance/v1',
@@ -97,11 +102,17 @@ describe('deliver', () => {
     const bare = fixture.ws.paths.configRepo;
     const branch = `deliver/checkout/dev/${result.tag.slice(0, 12)}`;
     expect(result.proposal.branch).toBe(branch);
-    expect(fixture.forge.proposals[0]).toMatchObject({
-      id: result.proposal.id,
+    const proposal = await fixture.forge.getProposal(result.proposal.id);
+    expect(proposal).toMatchObject({
       branch,
       headCommit: result.proposal.commit,
       author: 'pipeline',
+      state: 'open',
+      service: 'checkout',
+      env: 'dev',
+      routine: true,
+      changedPaths: ['apps/checkout/overlays/dev/kustomization.yaml'],
+      evidence: { artifact: result.image, sbomDigest: result.sbomDigest, scanVerdict: 'pass' },
     });
 
     const names = await git(['diff', '--name-only', `main..${branch}`], { cwd: bare });
@@ -114,7 +125,7 @@ describe('deliver', () => {
       `+    digest: ${result.digest}`,
     ]);
 
-    const description = fixture.forge.proposals[0]!.description;
+    const description = proposal.description;
     for (const link of [
       result.digest,
       result.sbomDigest,

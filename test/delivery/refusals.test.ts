@@ -57,9 +57,9 @@ describe('deliver refuses bad input', () => {
     return out.split('\n').filter(Boolean);
   }
 
-  function expectNothingPushedOrProposed(): Promise<void> {
+  async function expectNothingPushedOrProposed(): Promise<void> {
     expect(manifestsIn()).toEqual([]);
-    expect(fixture.forge.proposals).toEqual([]);
+    await expect(fixture.forge.listProposals()).resolves.toEqual([]);
     return expect(configBranches()).resolves.toEqual(['main']);
   }
 
@@ -212,7 +212,7 @@ describe('deliver refuses bad input', () => {
           .flatMap((m) => m.tags)
           .some((tag) => tag.endsWith('.sig')),
       ).toBe(false);
-      expect(fixture.forge.proposals).toEqual([]);
+      await expect(fixture.forge.listProposals()).resolves.toEqual([]);
       const revoked = await fixture.ws.ledger.list({ kind: 'broker.lease.revoked' });
       const opened = await fixture.ws.ledger.list({ kind: 'broker.lease.opened' });
       expect(revoked.length).toBe(opened.length);

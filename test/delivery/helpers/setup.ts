@@ -7,14 +7,16 @@ import type { DeliveryDeps } from '../../../src/delivery/types.ts';
 import { git, identityArgs } from '../../../src/gitops/git.ts';
 import { openWorkspace, type WorkspaceContext } from '../../../src/workspace/context.ts';
 import { initWorkspace } from '../../../src/workspace/init.ts';
-import { BareRepoForge } from './bare-repo-forge.ts';
+import { changeManagementFor } from '../../../src/change/index.ts';
+import type { Forge } from '../../../src/domain/forge.ts';
 
 /** A workspace, its embedded registry and a checkout of the demo app, all in a temp folder. */
 export interface DeliveryFixture {
   root: string;
   ws: WorkspaceContext;
   registry: RunningRegistry;
-  forge: BareRepoForge;
+  /** The real embedded forge, wired to change management as `changeproof up` wires it. */
+  forge: Forge;
   appDir: string;
   deps(overrides?: Partial<DeliveryDeps>): DeliveryDeps;
   close(): Promise<void>;
@@ -29,7 +31,7 @@ export async function deliveryFixture(): Promise<DeliveryFixture> {
     dataDir: ws.paths.registryDir,
     port: ws.config.registry.port,
   });
-  const forge = new BareRepoForge(ws.paths.configRepo);
+  const forge = changeManagementFor(ws).forge;
   const appDir = await demoAppCheckout(join(root, 'app'));
   return {
     root,
