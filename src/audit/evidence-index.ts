@@ -1,6 +1,7 @@
 import type { EvidenceKind, EvidencePayloads } from '../domain/evidence.ts';
 import type { LedgerEntry } from '../ledger/entry.ts';
-import { rowToEntry } from '../ledger/rows.ts';
+import { rowToCheckpoint, rowToEntry } from '../ledger/rows.ts';
+import { ChainWalk, type LedgerVerification } from '../ledger/verify.ts';
 import type { Store } from '../store/open.ts';
 
 /** Every kind the audit reads; `delivery.step` is left out, its results are in `delivery.completed`. */
@@ -42,24 +43,49 @@ export type Evidence<K extends EvidenceKind> = LedgerEntry & {
 };
 
 const PAGE = 20_000;
+const MAX_PROBLEMS = 100;
+const AUDITED = new Set<string>(AUDITED_KINDS);
 
-/** Reads the audited kinds from the store in ledger order, a page at a time. */
-export async function loadAuditedEntries(store: Store): Promise<LedgerEntry[]> {
+/**
+ * Reads the audited kinds from the store in ledger order, a page at a time by sequence number,
+ * and verifies the whole chain and every checkpoint in the same pass (CP-14), so the ledger is
+ * read once.
+ */
+export async function loadAuditedEntries(
+  store: Store,
+  publicKeyPem: string,
+): Promise<{ entries: LedgerEntry[]; verification: LedgerVerification }> {
+  const checkpoints = (
+    await store.db.selectFrom('ledger_checkpoints').selectAll().orderBy('tree_size').execute()
+  ).map(rowToCheckpoint);
+  const walk = new ChainWalk(checkpoints, publicKeyPem);
   const entries: LedgerEntry[] = [];
   let after = 0;
   for (;;) {
     const rows = await store.db
       .selectFrom('ledger_entries')
       .selectAll()
-      .where('kind', 'in', AUDITED_KINDS)
       .where('seq', '>', after)
       .orderBy('seq')
       .limit(PAGE)
       .execute();
-    for (const row of rows) entries.push(rowToEntry(row));
-    if (rows.length < PAGE) return entries;
+    for (const row of rows) {
+      walk.visit(row);
+      if (AUDITED.has(row.kind)) entries.push(rowToEntry(row));
+    }
+    if (rows.length < PAGE) break;
     after = Number(rows[rows.length - 1]!.seq);
   }
+  walk.finish();
+  const problems = walk.problems.slice(0, MAX_PROBLEMS);
+  const verification = {
+    ok: problems.length === 0,
+    entries: walk.count,
+    checkpoints: checkpoints.length,
+    firstProblem: problems[0],
+    problems,
+  };
+  return { entries, verification };
 }
 
 /**
@@ -83,6 +109,36 @@ export class EvidenceIndex {
   /** Entries of `kind` whose payload links to `key`, e.g. `proposal:17` or `app:prod/checkout`. */
   linked<K extends EvidenceKind>(kind: K, key: string): Evidence<K>[] {
     return (this.byLink.get(`${kind}|${key}`) ?? []) as Evidence<K>[];
+  }
+
+  /**
+   * Entries of `kind` linked to `key` recorded in `[from, until)` (ISO times), found by binary
+   * search over the list ordered by time.
+   */
+  linkedBetween<K extends EvidenceKind>(
+    kind: K,
+    key: string,
+    from: string,
+    until?: string,
+  ): Evidence<K>[] {
+    const list = this.byTime(`${kind}|${key}`);
+    const start = lowerBound(list, from);
+    const end = until === undefined ? list.length : lowerBound(list, until);
+    return list.slice(start, end) as Evidence<K>[];
+  }
+
+  private readonly timeOrdered = new Map<string, LedgerEntry[]>();
+
+  private byTime(link: string): LedgerEntry[] {
+    let sorted = this.timeOrdered.get(link);
+    if (!sorted) {
+      // Ledger order is time order for one writer; sort anyway, stably, for clocks that stepped.
+      sorted = [...(this.byLink.get(link) ?? [])].sort((a, b) =>
+        a.time < b.time ? -1 : a.time > b.time ? 1 : 0,
+      );
+      this.timeOrdered.set(link, sorted);
+    }
+    return sorted;
   }
 
   first<K extends EvidenceKind>(kind: K, key: string): Evidence<K> | undefined {
@@ -120,6 +176,17 @@ function linkKeys(entry: LedgerEntry): string[] {
   const image = payload.image;
   if (typeof image === 'string' && image.includes('@')) keys.push(`digest:${image.split('@')[1]}`);
   return keys;
+}
+
+function lowerBound(list: LedgerEntry[], time: string): number {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (list[middle]!.time < time) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 function push(map: Map<string, LedgerEntry[]>, key: string, entry: LedgerEntry): void {

@@ -1,6 +1,6 @@
 import type { ChangeproofConfig } from '../config/schema.ts';
 import { keyIdOf, loadPublicKeyPem } from '../embedded/secret-broker/keys.ts';
-import { verifyLedger, type LedgerVerification } from '../ledger/verify.ts';
+import type { LedgerVerification } from '../ledger/verify.ts';
 import { evaluateControls, type ControlReport } from '../policy/evaluate.ts';
 import type { Store } from '../store/open.ts';
 import type { WorkspaceContext } from '../workspace/context.ts';
@@ -31,19 +31,24 @@ export function auditInputsOf(ws: WorkspaceContext): AuditInputs {
   };
 }
 
-/** Loads the evidence once; the deployments and the controls are answered from it. */
-export async function loadEvidence(inputs: AuditInputs): Promise<EvidenceIndex> {
-  return new EvidenceIndex(await loadAuditedEntries(inputs.store));
+/** Loads the evidence once, verifying the chain as it reads; everything is answered from it. */
+export async function loadEvidence(
+  inputs: AuditInputs,
+): Promise<{ index: EvidenceIndex; ledger: LedgerVerification }> {
+  const { entries, verification } = await loadAuditedEntries(
+    inputs.store,
+    inputs.controlPlanePublicKey,
+  );
+  return { index: new EvidenceIndex(entries), ledger: verification };
 }
 
 /** The deployments in scope, answered. */
 export async function runDeploymentAudit(
   inputs: AuditInputs,
   scope: AuditScope,
-  index?: EvidenceIndex,
-): Promise<{ index: EvidenceIndex; deployments: AuditedDeployment[] }> {
-  const evidence = index ?? (await loadEvidence(inputs));
-  return { index: evidence, deployments: auditDeployments(evidence, inputs.config, scope) };
+): Promise<{ index: EvidenceIndex; deployments: AuditedDeployment[]; ledger: LedgerVerification }> {
+  const { index, ledger } = await loadEvidence(inputs);
+  return { index, ledger, deployments: auditDeployments(index, inputs.config, scope) };
 }
 
 /** The deployments in scope and every control evaluated over them. */
@@ -56,8 +61,7 @@ export async function runControlAudit(
   report: ControlReport;
   ledger: LedgerVerification;
 }> {
-  const { index, deployments } = await runDeploymentAudit(inputs, scope);
-  const ledger = await verifyLedger(inputs.store, inputs.controlPlanePublicKey);
+  const { index, deployments, ledger } = await runDeploymentAudit(inputs, scope);
   const report = evaluateControls({
     deployments,
     index,

@@ -21,9 +21,10 @@ export function buildPopulation(index: EvidenceIndex, envs: Set<string>): Popula
     .all('sync.completed')
     .filter((sync) => envs.has(sync.payload.env))
     .map((sync) => ({ source: 'cd-plane' as const, sync }));
+  const windows = syncWindows(index);
   const unexplained = index
     .all('cluster.change-observed')
-    .filter((o) => envs.has(envOfApp(o.payload.app)) && !explained(index, o));
+    .filter((o) => envs.has(envOfApp(o.payload.app)) && !explained(index, windows, o));
   for (const group of groupByBurst(unexplained))
     items.push({ source: 'cluster', observations: group });
   return items;
@@ -37,22 +38,52 @@ export function serviceOfApp(app: string): string {
   return app.split('/').slice(1).join('/') || app;
 }
 
-function explained(index: EvidenceIndex, observed: Evidence<'cluster.change-observed'>): boolean {
+/** When each application's syncs ran, as millisecond windows sorted by start. */
+type SyncWindows = Map<string, { start: number; end: number }[]>;
+
+function syncWindows(index: EvidenceIndex): SyncWindows {
+  const windows: SyncWindows = new Map();
+  for (const sync of index.all('sync.completed')) {
+    const list = windows.get(sync.payload.app) ?? [];
+    list.push({
+      start: Date.parse(sync.payload.startedAt),
+      end: Date.parse(sync.payload.finishedAt),
+    });
+    windows.set(sync.payload.app, list);
+  }
+  for (const list of windows.values()) list.sort((a, b) => a.start - b.start);
+  return windows;
+}
+
+function explained(
+  index: EvidenceIndex,
+  windows: SyncWindows,
+  observed: Evidence<'cluster.change-observed'>,
+): boolean {
   const at = Date.parse(observed.time);
   const { app, object, fieldManager } = observed.payload;
-  if (fieldManager === CD_FIELD_MANAGER) {
-    return index.linked('sync.completed', `app:${app}`).some((sync) => {
-      const started = Date.parse(sync.payload.startedAt) - MATCH_SLACK_MS;
-      const finished = Date.parse(sync.payload.finishedAt) + MATCH_SLACK_MS;
-      return at >= started && at <= finished;
-    });
-  }
+  if (fieldManager === CD_FIELD_MANAGER) return withinASync(windows.get(app) ?? [], at);
   // An out-of-band write the drift detector caught is drift, audited on the deployment it hit.
   return index
     .linked('drift.detected', `app:${app}`)
     .some(
       (d) => d.payload.object === object && Math.abs(Date.parse(d.time) - at) <= MATCH_SLACK_MS,
     );
+}
+
+/** Binary search for the last sync starting before `at` (with slack), then look back a little. */
+function withinASync(windows: { start: number; end: number }[], at: number): boolean {
+  let low = 0;
+  let high = windows.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (windows[middle]!.start - MATCH_SLACK_MS <= at) low = middle + 1;
+    else high = middle;
+  }
+  for (let i = low - 1; i >= 0 && i >= low - 8; i -= 1) {
+    if (at <= windows[i]!.end + MATCH_SLACK_MS) return true;
+  }
+  return false;
 }
 
 /** Observations of one application by one field manager within the slack are one change. */

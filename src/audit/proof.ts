@@ -21,13 +21,9 @@ export function answerProof(
   digests: { approved?: string; applied?: string; liveAtSync?: string },
   claimedIncidents: Set<string>,
 ): ProofAnswer {
-  const within = (time: string) => time >= window.from && (!window.until || time < window.until);
   const verifications = index
-    .linked('verification.sealed', `app:${window.app}`)
-    .filter(
-      (v) =>
-        within(v.time) && (!window.configCommit || v.payload.configCommit === window.configCommit),
-    )
+    .linkedBetween('verification.sealed', `app:${window.app}`, window.from, window.until)
+    .filter((v) => !window.configCommit || v.payload.configCommit === window.configCommit)
     .map((v) => ({
       seq: v.seq,
       at: v.time,
@@ -36,8 +32,7 @@ export function answerProof(
       liveDigest: v.payload.liveDigest,
     }));
   const drifts = index
-    .linked('drift.detected', `app:${window.app}`)
-    .filter((d) => within(d.time))
+    .linkedBetween('drift.detected', `app:${window.app}`, window.from, window.until)
     .map((d) => describeDrift(index, d, claimedIncidents));
   const proof: ProofAnswer = {
     approvedDigest: digests.approved,

@@ -58,7 +58,8 @@ export async function verifyLedger(
   };
 }
 
-class ChainWalk {
+/** One streaming pass over the chain; exported so a reader can verify while it loads (audit). */
+export class ChainWalk {
   readonly problems: LedgerProblem[] = [];
   count = 0;
   private expectedSeq = 1;

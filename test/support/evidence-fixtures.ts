@@ -64,14 +64,19 @@ export class EvidenceRecorder {
   clock: Date;
   private previousCommit = new Map<string, string>();
 
+  /**
+   * `ledger` replaces the store's ledger, e.g. an in-memory chain a benchmark writes in bulk;
+   * it is given the recorder's clock.
+   */
   constructor(
     store: Store,
     start: Date,
     private readonly controlPlane?: Signer,
     private readonly pipelineKeyId = 'pipeline-key',
+    ledger?: (clock: () => Date) => Ledger,
   ) {
     this.clock = new Date(start);
-    this.ledger = new Ledger(store, () => this.clock);
+    this.ledger = ledger ? ledger(() => this.clock) : new Ledger(store, () => this.clock);
   }
 
   advance(ms: number): void {
