@@ -4,6 +4,7 @@ import { auditCommand } from './commands/audit.ts';
 import { changeCommand } from './commands/change.ts';
 import { admissionCommand } from './commands/admission.ts';
 import { appsCommand } from './commands/apps.ts';
+import { deliverCommand } from './commands/deliver.ts';
 import { demoCommand } from './commands/demo.ts';
 import { githubCommand } from './commands/github.ts';
 import { initCommand } from './commands/init.ts';
@@ -12,6 +13,7 @@ import { metricsCommand } from './commands/metrics.ts';
 import { rollbackCommand } from './commands/rollback.ts';
 import { syncCommand } from './commands/sync.ts';
 import { proposalCommand } from './commands/proposal.ts';
+import { registryCommand } from './commands/registry.ts';
 import { tokenCommand } from './commands/token.ts';
 import { upCommand } from './commands/up.ts';
 import { verifyCommand } from './commands/verify.ts';
@@ -55,6 +57,8 @@ export function buildProgram(): Command {
     rollbackCommand(),
     admissionCommand(),
     githubCommand(),
+    deliverCommand(),
+    registryCommand(),
   ]) {
     program.addCommand(command);
   }

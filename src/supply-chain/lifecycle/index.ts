@@ -1,0 +1,7 @@
+export {
+  planPrune,
+  type PruneDecision,
+  type PrunePolicy,
+  type ProtectedImage,
+} from './prune-policy.ts';
+export { productionImages, pruneRegistry, type PruneResult } from './prune.ts';
