@@ -1,0 +1,115 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evidenceOf } from '../../src/domain/evidence.ts';
+import { repoRoot, type CliResult } from '../support/cli.ts';
+import { deliveryFixture, demoAppCheckout, type DeliveryFixture } from './helpers/setup.ts';
+
+/**
+ * Runs the real binary without blocking: the registry it pushes to answers from this process.
+ * Not a TTY, so progress comes as one plain line per step on stderr.
+ */
+function runCliAsync(args: string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'changeproof.mjs'), ...args], {
+      env: { ...process.env, CHANGEPROOF_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status: status ?? -1, stdout, stderr }));
+  });
+}
+
+describe('changeproof deliver', () => {
+  let fixture: DeliveryFixture;
+  beforeAll(async () => {
+    fixture = await deliveryFixture();
+  });
+  afterAll(() => fixture?.close());
+
+  it('prints plain step lines on stderr and one JSON result on stdout', async () => {
+    const result = await runCliAsync([
+      '--workspace',
+      fixture.ws.paths.root,
+      'deliver',
+      '--service',
+      'checkout',
+      '--env',
+      'dev',
+      '--source',
+      fixture.appDir,
+      '--junit',
+      'junit.xml',
+    ]);
+
+    expect(result.status, result.stderr).toBe(0);
+    const steps = result.stderr.split('\n').filter((line) => line.startsWith('deliver: '));
+    expect(steps.map((line) => line.split(/\s+/).slice(1, 3))).toEqual(
+      ['test', 'build', 'sbom', 'scan', 'push', 'sign', 'attest', 'propose'].map((s) => [s, 'ok']),
+    );
+    const json = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(json).toMatchObject({
+      service: 'checkout',
+      env: 'dev',
+      image: expect.stringMatching(/^127\.0\.0\.1:\d+\/checkout@sha256:[a-f0-9]{64}$/),
+      signatureTag: expect.stringMatching(/^sha256-[a-f0-9]{64}\.sig$/),
+      attestationTag: expect.stringMatching(/^sha256-[a-f0-9]{64}\.att$/),
+      sbomDigest: expect.stringMatching(/^sha256:/),
+      scanVerdict: 'pass',
+      proposal: { id: '1' },
+      clusterCredentialsHeld: false,
+    });
+  });
+
+  it('refuses a dirty tree in one line with exit 1 and a ledger entry', async () => {
+    const dir = await demoAppCheckout(mkdtempSync(join(fixture.root, 'dirty-')));
+    writeFileSync(join(dir, 'scratch.txt'), 'x\n');
+
+    const result = await runCliAsync([
+      '--workspace',
+      fixture.ws.paths.root,
+      'deliver',
+      '--service',
+      'checkout',
+      '--env',
+      'dev',
+      '--source',
+      dir,
+    ]);
+
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim().split('\n')).toEqual([
+      `changeproof: ${dir} has 1 uncommitted change(s) (scratch.txt); commit them or pass --allow-dirty`,
+    ]);
+    const [failed] = (await fixture.ws.ledger.list({ kind: 'delivery.failed' })).slice(-1);
+    expect(evidenceOf(failed!, 'delivery.failed')).toMatchObject({
+      step: 'source',
+      code: 'SOURCE_DIRTY',
+    });
+  });
+
+  it('exits 2 for an unknown environment', async () => {
+    const result = await runCliAsync([
+      '--workspace',
+      fixture.ws.paths.root,
+      'deliver',
+      '--service',
+      'checkout',
+      '--env',
+      'qa',
+      '--source',
+      fixture.appDir,
+    ]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim()).toBe(
+      'changeproof: environment qa is not in changeproof.yaml; use one of dev, staging, prod',
+    );
+  });
+});
