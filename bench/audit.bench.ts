@@ -39,7 +39,13 @@ function memoryLedger(entries: LedgerEntry[]) {
 
 async function seedQuarter(store: Store, signer: ReturnType<typeof testSigner>): Promise<number> {
   const entries: LedgerEntry[] = [];
-  const recorder = new EvidenceRecorder(store, new Date(QUARTER_START), signer, 'pipeline-key', memoryLedger(entries));
+  const recorder = new EvidenceRecorder(
+    store,
+    new Date(QUARTER_START),
+    signer,
+    'pipeline-key',
+    memoryLedger(entries),
+  );
   const services = Array.from({ length: 40 }, (_, i) => (i === 0 ? 'checkout' : `service-${i}`));
   for (let n = 1; n <= DEPLOYMENTS; n += 1) {
     recorder.clock = new Date(QUARTER_START + Math.floor(((n - 1) * QUARTER_MS) / DEPLOYMENTS));
@@ -54,7 +60,11 @@ async function seedQuarter(store: Store, signer: ReturnType<typeof testSigner>):
     for (let i = 0; i < entries.length; i += 100) {
       await db
         .insertInto('ledger_entries')
-        .values(entries.slice(i, i + 100).map(({ payload, ...rest }) => ({ ...rest, payload: canonicalize(payload) })))
+        .values(
+          entries
+            .slice(i, i + 100)
+            .map(({ payload, ...rest }) => ({ ...rest, payload: canonicalize(payload) })),
+        )
         .execute();
     }
   });
@@ -65,7 +75,10 @@ async function seedQuarter(store: Store, signer: ReturnType<typeof testSigner>):
  * Runs the quarter's audit (deployments, every control including the ledger's own
  * verification) in a fresh process, so its time and peak RSS are the audit's alone.
  */
-function auditInChild(dbPath: string, publicKeyPem: string): { ms: number; rssMb: number; readMs: number; deployments: number } {
+function auditInChild(
+  dbPath: string,
+  publicKeyPem: string,
+): { ms: number; rssMb: number; readMs: number; deployments: number } {
   const script = `
     import { runControlAudit } from '${root}/src/audit/inputs.ts';
     import { parseAuditRange } from '${root}/src/audit/range.ts';
@@ -88,12 +101,16 @@ function auditInChild(dbPath: string, publicKeyPem: string): { ms: number; rssMb
     clearInterval(timer);
     console.log(JSON.stringify({ ms, rssMb: peak / 1048576, readMs, deployments: deployments.length }));
     await store.close();`;
-  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    cwd: root,
-    env: { ...process.env, KEY: publicKeyPem },
-    encoding: 'utf8',
-    maxBuffer: 1 << 20,
-  });
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', '--input-type=module', '-e', script],
+    {
+      cwd: root,
+      env: { ...process.env, KEY: publicKeyPem },
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    },
+  );
   return JSON.parse(out.trim().split('\n').at(-1)!);
 }
 
@@ -118,18 +135,24 @@ async function auditQuarter(): Promise<BenchResult[]> {
     await store.close();
 
     const run = auditInChild(dbPath, signer.publicKeyPem);
-    if (run.deployments !== DEPLOYMENTS) throw new Error(`audited ${run.deployments} deployments, seeded ${DEPLOYMENTS}`);
+    if (run.deployments !== DEPLOYMENTS)
+      throw new Error(`audited ${run.deployments} deployments, seeded ${DEPLOYMENTS}`);
 
     // Pack verification over one week of the quarter, with proofs against a fresh checkpoint.
     const packStore = await openStore(`sqlite:${dbPath}`);
     const ledger = new Ledger(packStore);
     const week = parseAuditRange('2026-08-03', '2026-08-09');
-    const pack = await exportPack(auditInputs(packStore, signer, new Date('2026-10-15T00:00:00Z')), { range: week, envs: ['prod'] }, { ledger, signer, pdf: false });
+    const pack = await exportPack(
+      auditInputs(packStore, signer, new Date('2026-10-15T00:00:00Z')),
+      { range: week, envs: ['prod'] },
+      { ledger, signer, pdf: false },
+    );
     await packStore.close();
     const verifyStart = performance.now();
     const verified = await verifyPack(pack.zip);
     const verifySeconds = (performance.now() - verifyStart) / 1000;
-    if (!verified.ok) throw new Error(`bench pack does not verify: ${verified.problems[0]?.message}`);
+    if (!verified.ok)
+      throw new Error(`bench pack does not verify: ${verified.problems[0]?.message}`);
     const rate = verified.entries / verifySeconds;
     const ecdsa = ecdsaVerifyRate();
 
@@ -139,7 +162,11 @@ async function auditQuarter(): Promise<BenchResult[]> {
         value: Math.round(run.ms),
         unit: 'ms',
         target: { value: 2000, better: 'lower' },
-        peer: { name: 'read + JSON.parse of the same rows', value: Math.round(run.readMs), unit: 'ms' },
+        peer: {
+          name: 'read + JSON.parse of the same rows',
+          value: Math.round(run.readMs),
+          unit: 'ms',
+        },
         ratio: run.ms / run.readMs,
       },
       {
@@ -153,7 +180,11 @@ async function auditQuarter(): Promise<BenchResult[]> {
         value: Math.round(rate),
         unit: 'entries/s',
         target: { value: 5000, better: 'higher' },
-        peer: { name: 'node:crypto ECDSA P-256 verify', value: Math.round(ecdsa), unit: 'verifies/s' },
+        peer: {
+          name: 'node:crypto ECDSA P-256 verify',
+          value: Math.round(ecdsa),
+          unit: 'verifies/s',
+        },
         ratio: rate / ecdsa,
       },
     ];
