@@ -71,7 +71,7 @@ export async function loadAuditedEntries(
       .execute();
     for (const row of rows) {
       walk.visit(row);
-      if (AUDITED.has(row.kind)) entries.push(rowToEntry(row));
+      if (AUDITED.has(row.kind)) entries.push(slim(rowToEntry(row)));
     }
     if (rows.length < PAGE) break;
     after = Number(rows[rows.length - 1]!.seq);
@@ -86,6 +86,17 @@ export async function loadAuditedEntries(
     problems,
   };
   return { entries, verification };
+}
+
+/**
+ * The audit answers from payload fields, never from a verification's signed envelope; the
+ * envelope stays in the ledger (and in packs, read from the store) but not in memory here.
+ */
+function slim(entry: LedgerEntry): LedgerEntry {
+  if (entry.kind === 'verification.sealed' && 'attestation' in entry.payload) {
+    entry.payload = { ...entry.payload, attestation: {} };
+  }
+  return entry;
 }
 
 /**
