@@ -55,7 +55,7 @@ export class HttpEmulator {
   on(method: string, path: string, route: Route): this {
     const names: string[] = [];
     const pattern = new RegExp(
-      `^${path.replace(/:([a-zA-Z_]+)(\\+)?/g, (_, name: string, rest?: string) => {
+      `^${path.replace(/:([a-zA-Z_]+)(\+)?/g, (_, name: string, rest?: string) => {
         names.push(name);
         return rest ? '(.+)' : '([^/]+)';
       })}$`,
