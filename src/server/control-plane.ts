@@ -10,6 +10,8 @@ import { LocalIdentity } from '../embedded/identity/index.ts';
 import { registerDashboard } from './routes/dashboard.ts';
 import { ensureDashboardBuilt } from './routes/dashboard-build.ts';
 import { registerReadApi } from './routes/read-api.ts';
+import type { CdEngine } from '../reconcile/engine.ts';
+import { startWorkspaceCdEngine } from '../reconcile/workspace-engine.ts';
 import {
   registryImagePolicy,
   startWorkspaceRegistry,
@@ -24,6 +26,8 @@ export interface Endpoint {
 
 export interface ControlPlane {
   endpoints: Endpoint[];
+  /** The built-in CD engine, when this control plane runs it. */
+  cdEngine?: CdEngine;
   close(): Promise<void>;
 }
 
@@ -37,6 +41,8 @@ export interface ControlPlaneOptions {
   identity?: Identity;
   /** Proposals for the dashboard; the workspace's embedded forge by default. */
   forge?: Forge;
+  /** Run the built-in CD engine (default: when the workspace's cdEngine adapter is builtin). */
+  cdEngine?: boolean;
 }
 
 /**
@@ -50,6 +56,7 @@ export async function startControlPlane(
 ): Promise<ControlPlane> {
   const stops: (() => Promise<void>)[] = [];
   const endpoints: Endpoint[] = [];
+  let cdEngine: CdEngine | undefined;
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     stops.length = 0;
@@ -84,6 +91,11 @@ export async function startControlPlane(
       endpoints.push({ name: `sandbox/${name}`, url: cluster.url });
     }
 
+    if (options.cdEngine ?? ws.config.adapters.cdEngine === 'builtin') {
+      cdEngine = await startWorkspaceCdEngine({ ws, logger: options.logger });
+      stops.push(() => cdEngine!.close());
+    }
+
     const sealer = startCheckpointTimer(ws, options);
     stops.push(async () => clearInterval(sealer));
   } catch (error) {
@@ -92,7 +104,7 @@ export async function startControlPlane(
   }
   writeEndpoints(ws.paths.endpoints, endpoints);
   stops.push(async () => rmSync(ws.paths.endpoints, { force: true }));
-  return { endpoints, close: stopAll };
+  return { endpoints, cdEngine, close: stopAll };
 }
 
 function startCheckpointTimer(
