@@ -9,6 +9,7 @@ export type DeliveryErrorCode =
   | 'ENVIRONMENT_UNKNOWN'
   | 'TEST_FAILED'
   | 'SCAN_BLOCKED'
+  | 'SCAN_POLICY_LOOSER'
   | 'IMAGE_REFERENCE_INVALID'
   | 'RENDER_MISMATCH'
   | 'REGISTRY_NOT_CONFIGURED';
@@ -17,6 +18,7 @@ const categoryOf: Partial<Record<DeliveryErrorCode, ErrorCategory>> = {
   SERVICE_UNKNOWN: 'usage',
   ENVIRONMENT_UNKNOWN: 'usage',
   IMAGE_REFERENCE_INVALID: 'usage',
+  SCAN_POLICY_LOOSER: 'usage',
   REGISTRY_NOT_CONFIGURED: 'usage',
 };
 

@@ -66,7 +66,23 @@ function serviceSettings(deps: DeliveryDeps, request: DeliverRequest): ServiceCo
       `environment ${request.env} is not in changeproof.yaml; use one of ${known}`,
     );
   }
-  return deps.config.services[request.service] ?? defaultService;
+  const settings = deps.config.services[request.service] ?? defaultService;
+  return withScanPolicy(settings, request);
+}
+
+const strictness = { warn: 0, 'block-critical': 1, 'block-high': 2 } as const;
+
+/** A pipeline may ask for a stricter scan policy; loosening one takes a reviewed config change. */
+function withScanPolicy(settings: ServiceConfig, request: DeliverRequest): ServiceConfig {
+  const asked = request.scanPolicy;
+  if (!asked || asked === settings.scan.policy) return settings;
+  if (strictness[asked] < strictness[settings.scan.policy]) {
+    throw new DeliveryError(
+      'SCAN_POLICY_LOOSER',
+      `--scan-policy ${asked} would loosen ${request.service}'s ${settings.scan.policy}; change changeproof.yaml through review instead`,
+    );
+  }
+  return { ...settings, scan: { ...settings.scan, policy: asked } };
 }
 
 /** Inspects the source tree and opens the run's record; refusals are recorded too. */

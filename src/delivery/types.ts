@@ -2,6 +2,7 @@ import type { ChangeproofConfig } from '../config/schema.ts';
 import type { Forge } from '../domain/forge.ts';
 import type { SecretBroker } from '../domain/secret-broker.ts';
 import type { Ledger } from '../ledger/ledger.ts';
+import type { ScanPolicy } from '../supply-chain/scan/policy.ts';
 import type { DeliveryProgress } from './progress.ts';
 import type { RegistryTarget } from './registry-access.ts';
 
@@ -19,6 +20,8 @@ export interface DeliverRequest {
   allowDirty?: boolean;
   /** Clone from and push to this config repo instead of the forge's. */
   configRepoUrl?: string;
+  /** A stricter scan policy than the service's; a looser one is refused. */
+  scanPolicy?: ScanPolicy;
   /** A JUnit XML report the test command writes, relative to the source. */
   junitFile?: string;
   /** Who the proposal is opened as; `pipeline` by default. */

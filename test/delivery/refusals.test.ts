@@ -89,6 +89,16 @@ describe('deliver refuses bad input', () => {
     await expectNothingPushedOrProposed();
   });
 
+  it("refuses a scan policy looser than the service's before starting", async () => {
+    await expect(
+      deliver(
+        { service: 'checkout', env: 'dev', sourceDir: fixture.appDir, scanPolicy: 'warn' },
+        fixture.deps(),
+      ),
+    ).rejects.toMatchObject({ code: 'SCAN_POLICY_LOOSER', category: 'usage' });
+    await expectNothingPushedOrProposed();
+  });
+
   it('refuses a folder that is not a git checkout', async () => {
     const { error, failed } = await refused({
       sourceDir: mkdtempSync(join(fixture.root, 'plain-')),

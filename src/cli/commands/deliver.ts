@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { scanPolicies } from '../../config/schema.ts';
 import { changeManagementFor } from '../../change/index.ts';
 import type { Forge } from '../../domain/forge.ts';
 import { UsageError } from '../../errors.ts';
@@ -27,6 +28,11 @@ export function deliverCommand(): Command {
       collect,
       [],
     )
+    .addOption(
+      new Option('--scan-policy <policy>', "a stricter scan policy than the service's").choices([
+        ...scanPolicies,
+      ]),
+    )
     .option('--junit <file>', 'JUnit XML report the test command writes, relative to --source')
     .option('--allow-dirty', 'deliver uncommitted changes or a detached HEAD (recorded)')
     .option('--config-repo <url>', "clone and push the config repo here instead of the forge's")
@@ -45,6 +51,7 @@ export function deliverCommand(): Command {
             author: options.author,
             ...(options.image ? { image: options.image } : {}),
             ...(options.junit ? { junitFile: options.junit } : {}),
+            ...(options.scanPolicy ? { scanPolicy: options.scanPolicy } : {}),
             ...(options.configRepo ? { configRepoUrl: options.configRepo } : {}),
             ...(options.advisories ? { advisoriesDir: resolve(options.advisories) } : {}),
           },
