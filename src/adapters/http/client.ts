@@ -83,7 +83,10 @@ export class HttpClient {
   private async attempt(
     request: HttpRequest,
   ): Promise<{ response: HttpResponse } | { fault: string }> {
-    const url = new URL(request.path.replace(/^\//, ''), withSlash(this.options.baseUrl));
+    // An empty path is the base URL itself (a webhook endpoint), without an added slash.
+    const url = request.path
+      ? new URL(request.path.replace(/^\//, ''), withSlash(this.options.baseUrl))
+      : new URL(this.options.baseUrl);
     for (const [key, value] of Object.entries(request.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
