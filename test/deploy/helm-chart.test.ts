@@ -47,7 +47,7 @@ describe('helm chart', () => {
     const byName = (kind: string, name: string) =>
       objects.find((o) => o.kind === kind && o.metadata.name === name);
 
-    const reconciler = byName('Deployment', 'cp-changeproof-reconciler') as {
+    const reconciler = byName('Deployment', 'cp-changeproof-reconciler') as unknown as {
       spec: {
         replicas: number;
         template: {
