@@ -57,25 +57,25 @@ export class ConfigCheckout {
     return renderKustomization(join(this.dir, dirname(overlayPath(service, env))));
   }
 
-  /** Paths changed against the base commit, as `git diff --name-only` lists them. */
-  async changedPaths(): Promise<string[]> {
-    const out = await git(['diff', '--name-only', this.baseCommit], { cwd: this.dir });
-    return out.split('\n').filter(Boolean);
+  /**
+   * The working tree's changes against the base commit: the unified diff without context lines
+   * and the paths it touches.
+   */
+  async diff(): Promise<{ text: string; paths: string[] }> {
+    const text = await git(['diff', '--unified=0', '--no-renames', this.baseCommit], {
+      cwd: this.dir,
+    });
+    const paths = [...text.matchAll(/^diff --git a\/(.+) b\/\1$/gm)].map((match) => match[1]!);
+    return { text, paths };
   }
 
-  /** The unified diff against the base commit, with no context lines. */
-  diff(): Promise<string> {
-    return git(['diff', '--unified=0', this.baseCommit], { cwd: this.dir });
-  }
-
-  /** Commits every change on a new branch, signed through the broker; returns the commit id. */
+  /** Commits every change as `branch`, signed through the broker; returns the commit id. */
   async commit(options: {
     branch: string;
     message: string;
     author: GitIdentity;
     signer: Signer;
   }): Promise<string> {
-    await git(['checkout', '--quiet', '-b', options.branch], { cwd: this.dir });
     await git(['add', '--all'], { cwd: this.dir });
     return commitSigned({
       cwd: this.dir,
@@ -83,6 +83,7 @@ export class ConfigCheckout {
       author: options.author,
       signer: options.signer,
       parents: [this.baseCommit],
+      ref: `refs/heads/${options.branch}`,
     });
   }
 

@@ -18,13 +18,15 @@ export interface SignedCommitRequest {
   signer: Signer;
   /** Parent commits; the current HEAD when omitted. */
   parents?: string[];
+  /** The ref moved to the new commit (created if new); HEAD's branch when omitted. */
+  ref?: string;
 }
 
 /**
  * Commits the index as a commit signed with an SSH signature (SSHSIG, namespace `git`), the way
  * `git commit -S` with `gpg.format=ssh` would, but signing through a broker {@link Signer}: the
- * commit object is built here, signed, and written with `git hash-object`. HEAD's branch is
- * moved to it. Returns the commit id.
+ * commit object is built here, signed, and written with `git hash-object`. `ref` (HEAD's
+ * branch by default) is moved to it. Returns the commit id.
  */
 export async function commitSigned(request: SignedCommitRequest): Promise<string> {
   const tree = (await git(['write-tree'], { cwd: request.cwd })).trim();
@@ -38,7 +40,7 @@ export async function commitSigned(request: SignedCommitRequest): Promise<string
   const commit = (
     await git(['hash-object', '-t', 'commit', '-w', '--stdin'], { cwd: request.cwd, input: signed })
   ).trim();
-  await git(['update-ref', '-m', 'changeproof: signed commit', 'HEAD', commit], {
+  await git(['update-ref', '-m', 'changeproof: signed commit', request.ref ?? 'HEAD', commit], {
     cwd: request.cwd,
   });
   return commit;

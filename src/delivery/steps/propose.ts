@@ -46,7 +46,8 @@ export async function runProposeStep(options: {
   now: Date;
 }): Promise<StepOutcome<{ proposal: Proposal; commit: string; branch: string }>> {
   const { checkout, links } = options;
-  await assertImageOnlyChange(checkout, options.rendered, links);
+  const diff = await checkout.diff();
+  assertImageOnlyChange(diff.paths, options.rendered, links);
 
   const branch = proposalBranch(links.service, links.env, links.sourceCommit);
   const identity = { ...pipelineGitIdentity, date: options.now };
@@ -70,7 +71,6 @@ export async function runProposeStep(options: {
       scanVerdict: links.scanVerdict,
     },
   });
-  const diff = await checkout.diff();
   return {
     value: { proposal, commit, branch },
     outputs: {
@@ -79,17 +79,17 @@ export async function runProposeStep(options: {
       commit,
       baseCommit: checkout.baseCommit,
       changedPaths: [overlayPath(links.service, links.env)],
-      diff,
+      diff: diff.text,
     },
     detail: `proposal ${proposal.id} on ${branch}`,
   };
 }
 
-async function assertImageOnlyChange(
-  checkout: ConfigCheckout,
+function assertImageOnlyChange(
+  changed: string[],
   rendered: KubeObject[],
   links: ProposalLinks,
-): Promise<void> {
+): void {
   const pinned = `@${links.image.digest}`;
   const images = rendered.flatMap(containerImages);
   if (!images.some((image) => image.startsWith(links.image.repository) && image.endsWith(pinned))) {
@@ -98,7 +98,6 @@ async function assertImageOnlyChange(
       `the rendered ${links.env} overlay of ${links.service} does not run ${links.image.repository}${pinned}; check the images: entry's name`,
     );
   }
-  const changed = await checkout.changedPaths();
   const expected = overlayPath(links.service, links.env);
   if (changed.length !== 1 || changed[0] !== expected) {
     throw new DeliveryError(

@@ -64,21 +64,23 @@ export async function runSignStep(
   signer: Signer,
   now: Date,
 ): Promise<StepOutcome<{ signatureTag: string; bundleDigest: string }>> {
-  const existing = await existingArtifact(client, image.name, signatureTag(image.digest));
-  const classic = await createClassicSignature({
-    image,
-    signer,
-    ...(existing ? { existing } : {}),
-  });
-  const signature = await client.pushArtifact(image.name, classic.artifact, classic.tag);
-
-  const bundle = await createImageBundle(image, signer);
-  const referrer = bundleReferrer({
-    bundle,
-    subject: manifestDescriptor(delivered.artifact),
-    created: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-  });
-  const pushedBundle = await client.pushArtifact(image.name, referrer);
+  // The classic signature and the bundle are independent: sign and push both at once.
+  const [classic, referrer] = await Promise.all([
+    existingArtifact(client, image.name, signatureTag(image.digest)).then((existing) =>
+      createClassicSignature({ image, signer, ...(existing ? { existing } : {}) }),
+    ),
+    createImageBundle(image, signer).then((bundle) =>
+      bundleReferrer({
+        bundle,
+        subject: manifestDescriptor(delivered.artifact),
+        created: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      }),
+    ),
+  ]);
+  const [signature, pushedBundle] = await Promise.all([
+    client.pushArtifact(image.name, classic.artifact, classic.tag),
+    client.pushArtifact(image.name, referrer),
+  ]);
   return {
     value: { signatureTag: classic.tag, bundleDigest: pushedBundle.digest },
     outputs: {
