@@ -1,6 +1,16 @@
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteAdapter,
+  SqliteDialect,
+  SqliteDriver,
+  sql,
+} from 'kysely';
+import type { DatabaseConnection, SqliteDialectConfig } from 'kysely';
 import pg from 'pg';
 import { UpstreamError, messageOf } from '../errors.ts';
 import { migrationProvider } from './migrations/index.ts';
@@ -50,7 +60,7 @@ function openSqlite(path: string): Store {
   } catch (error) {
     throw corrupt(path, error);
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new TransactionalSqliteDialect({ database }) });
   return {
     db,
     dialect: 'sqlite',
@@ -69,6 +79,34 @@ function openSqlite(path: string): Store {
       }),
     close: () => db.destroy(),
   };
+}
+
+/**
+ * SQLite runs DDL inside transactions, though Kysely's adapter does not claim it. Claiming it
+ * makes each migration batch atomic, so a process killed mid-migration leaves the previous
+ * schema instead of a half-made one that no later open can migrate. `begin immediate` takes the
+ * write lock up front, so processes migrating at once wait for each other.
+ */
+class TransactionalSqliteDialect extends SqliteDialect {
+  constructor(private readonly settings: SqliteDialectConfig) {
+    super(settings);
+  }
+
+  override createAdapter(): SqliteAdapter {
+    return new (class extends SqliteAdapter {
+      override get supportsTransactionalDdl(): boolean {
+        return true;
+      }
+    })();
+  }
+
+  override createDriver(): SqliteDriver {
+    return new (class extends SqliteDriver {
+      override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+        await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+      }
+    })(this.settings);
+  }
 }
 
 function assertSqliteFile(path: string): void {
