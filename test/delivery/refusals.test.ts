@@ -8,6 +8,8 @@ import { openRegistryStorage } from '../../src/embedded/registry/index.ts';
 import { keyPaths } from '../../src/embedded/secret-broker/keys.ts';
 import { git, identityArgs } from '../../src/gitops/git.ts';
 import { freePort } from '../../src/workspace/init.ts';
+import { buildImage } from '../../src/supply-chain/image/build.ts';
+import { RegistryClient } from '../../src/supply-chain/oci/client.ts';
 import {
   commitAll,
   deliveryFixture,
@@ -253,5 +255,29 @@ describe('deliver --allow-dirty', () => {
       .map((e) => evidenceOf(e, 'delivery.step'))
       .find((s) => s?.step === 'build');
     expect(build?.inputs).toMatchObject({ allowDirty: true, uncommittedChanges: ['NOTES.md'] });
+  });
+
+  it('delivers an image built elsewhere, skipping test and build', async () => {
+    const built = await buildImage({
+      contextDir: join(fixture.appDir, 'src'),
+      tag: 'c'.repeat(40),
+      source: { repository: 'https://git.example.test/checkout', commit: 'c'.repeat(40) },
+    });
+    const client = new RegistryClient({ registry: fixture.registry.host, insecure: true });
+    await client.pushArtifact('ci/checkout', built.artifact, built.tag);
+    const reference = `${fixture.registry.host}/ci/checkout@${built.digest}`;
+    await commitAll(fixture.appDir, 'Notes');
+
+    const result = await deliver(
+      { service: 'checkout', env: 'staging', sourceDir: fixture.appDir, image: reference },
+      fixture.deps(),
+    );
+
+    expect(result.digest).toBe(built.digest);
+    expect(result.image).toBe(`${fixture.registry.host}/checkout@${built.digest}`);
+    const steps = (await fixture.ws.ledger.list({ subject: `run:${result.run}` }))
+      .flatMap((entry) => evidenceOf(entry, 'delivery.step') ?? [])
+      .map((step) => `${step.step}:${step.status}`);
+    expect(steps.slice(0, 3)).toEqual(['test:skipped', 'build:skipped', 'sbom:passed']);
   });
 });

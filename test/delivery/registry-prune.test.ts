@@ -16,6 +16,7 @@ import { RegistryClient } from '../../src/supply-chain/oci/client.ts';
 import { MediaType, type OciArtifact } from '../../src/supply-chain/oci/types.ts';
 import { openWorkspace, type WorkspaceContext } from '../../src/workspace/context.ts';
 import { initWorkspace } from '../../src/workspace/init.ts';
+import { runCli } from '../support/cli.ts';
 
 const day = 86_400_000;
 const now = new Date('2025-06-01T00:00:00Z');
@@ -224,5 +225,26 @@ describe('pruneRegistry on the embedded registry', () => {
     });
 
     expect(result).toMatchObject({ deleted: 1, protectedImages: 0 });
+  });
+
+  it('prints the plan of a dry run from the command line', async () => {
+    await client.pushArtifact('checkout', image('untagged'));
+
+    const result = runCli([
+      '--workspace',
+      root,
+      'registry',
+      'prune',
+      '--dry-run',
+      '--untagged-grace',
+      '0s',
+    ]);
+
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/would delete\s+checkout\s+sha256:/);
+    expect(result.stdout).toContain(
+      'would delete 1, kept 0 (0 image(s) protected by production deployments)',
+    );
+    expect(openRegistryStorage(ws.paths.registryDir).listManifests('checkout')).toHaveLength(1);
   });
 });
