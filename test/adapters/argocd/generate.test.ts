@@ -33,7 +33,7 @@ describe('Argo CD generation', () => {
     const manifests = appOfApps(settings, config.environments, apps) as {
       kind: string;
       metadata: { name: string };
-      spec: Record<string, any>;
+      spec: { syncPolicy: { automated: unknown }; source: unknown };
     }[];
     const app = (name: string) =>
       manifests.find((m) => m.kind === 'Application' && m.metadata.name === name)!;
