@@ -15,7 +15,8 @@ export interface RunContext {
   deps: DeliveryDeps;
   settings: ServiceConfig;
   source: SourceState;
-  lease: Lease;
+  /** The run's broker lease: opened after the tests, which need no credential. */
+  lease?: Lease;
   startedOn: Date;
   /** `<registry>/<service>`: where the image is pushed and what the overlay names. */
   repository: string;
@@ -29,31 +30,30 @@ export interface RunContext {
   targetClient(): Promise<RegistryClient>;
 }
 
+/** Starts a run's shared state; the config clone begins at once. */
 export function runContext(
   run: DeliveryRun,
   request: DeliverRequest,
   deps: DeliveryDeps,
   settings: ServiceConfig,
   source: SourceState,
-  lease: Lease,
 ): RunContext {
   const clientFor = (host: string) =>
     registryClientFor(
       host === deps.registry.host ? deps.registry : { host, insecure: isLoopbackHost(host) },
       deps.broker,
-      lease.id,
+      leaseIdOf(context),
     );
   const configRemote = request.configRepoUrl ?? deps.forge.repositoryUrl;
   const checkout = ConfigCheckout.clone(configRemote, deps.config.configRepo.branch);
   // Awaited by the scan step; a failure before then must not surface as an unhandled rejection.
   checkout.catch(() => undefined);
-  return {
+  const context: RunContext = {
     run,
     request,
     deps,
     settings,
     source,
-    lease,
     startedOn: run.now(),
     repository: `${deps.registry.host}/${request.service}`,
     configRemote,
@@ -61,6 +61,13 @@ export function runContext(
     clientForReference: (reference) => clientFor(parseImageReference(reference).registry),
     targetClient: () => clientFor(deps.registry.host),
   };
+  return context;
+}
+
+/** The id of the run's lease; asking before it is open is a bug in the stage order. */
+export function leaseIdOf(context: RunContext): string {
+  if (!context.lease) throw new Error('the run has no broker lease yet');
+  return context.lease.id;
 }
 
 /** Removes the config clone, whether or not the run got as far as using it. */

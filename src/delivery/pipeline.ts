@@ -4,11 +4,12 @@ import { isChangeproofError, messageOf } from '../errors.ts';
 import { DeliveryError, DeliveryStepError } from './errors.ts';
 import { silentProgress } from './progress.ts';
 import { DeliveryRun } from './run.ts';
-import { runContext, disposeCheckout, type RunContext } from './context.ts';
+import { disposeCheckout, leaseIdOf, runContext, type RunContext } from './context.ts';
 import { assertDeliverable, inspectSource, type SourceState } from './source.ts';
 import {
   attestImage,
   buildOrLoadImage,
+  testSource,
   describeImage,
   proposeImage,
   pushImage,
@@ -40,12 +41,7 @@ export async function deliver(
     deps.clock,
   );
   const source = await checkSource(run, request);
-  const lease = await deps.broker.openLease({
-    holder: run.actor,
-    scopes: leaseScopes,
-    ttlSeconds: leaseTtlSeconds,
-  });
-  const context = runContext(run, request, deps, settings, source, lease);
+  const context = runContext(run, request, deps, settings, source);
   try {
     return await runSteps(context);
   } catch (error) {
@@ -54,12 +50,19 @@ export async function deliver(
     throw error;
   } finally {
     await disposeCheckout(context);
-    await deps.broker.revokeLease(lease.id);
+    if (context.lease) await deps.broker.revokeLease(context.lease.id);
   }
 }
 
 /** The steps in order; each stage records its step, and a failure stops the rest. */
 async function runSteps(context: RunContext): Promise<DeliveryResult> {
+  await testSource(context);
+  // The lease starts after the tests, so a long test suite cannot outlive it.
+  context.lease = await context.deps.broker.openLease({
+    holder: context.run.actor,
+    scopes: leaseScopes,
+    ttlSeconds: leaseTtlSeconds,
+  });
   const image = await buildOrLoadImage(context);
   const sbom = await describeImage(context, image);
   const scan = await scanImage(context, image, sbom);
@@ -74,7 +77,8 @@ async function runSteps(context: RunContext): Promise<DeliveryResult> {
     attestationTag: attested.attestationTag,
   });
 
-  const { run, request, lease } = context;
+  const { run, request } = context;
+  const lease = leaseIdOf(context);
   const result: DeliveryResult = {
     run: run.id,
     service: request.service,
@@ -90,7 +94,7 @@ async function runSteps(context: RunContext): Promise<DeliveryResult> {
     signatureBundle: signed.bundleDigest,
     attestationTag: attested.attestationTag,
     proposal: { id: proposed.proposal.id, branch: proposed.branch, commit: proposed.commit },
-    leases: [lease.id],
+    leases: [lease],
     clusterCredentialsHeld: false,
   };
   await run.evidence('delivery.completed', {

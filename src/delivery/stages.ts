@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import type { Sbom } from '../supply-chain/sbom/cyclonedx.ts';
 import { generateSbom } from '../supply-chain/sbom/cyclonedx.ts';
-import type { RunContext } from './context.ts';
+import { leaseIdOf, type RunContext } from './context.ts';
 import { bundledAdvisoriesDir, defaultBuilderId } from './defaults.ts';
 import { loadPrebuiltImage, runBuildStep, type DeliveredImage } from './steps/build.ts';
 import { runProposeStep } from './steps/propose.ts';
@@ -14,35 +14,31 @@ import { runTestStep } from './steps/test.ts';
  * inputs for the ledger and calls the step. pipeline.ts runs them in order.
  */
 
-/** Steps 1–2: the service's tests, then the image build; or the image built elsewhere. */
+/** Step 1: the service's tests, unless the image was built elsewhere. */
+export async function testSource(context: RunContext): Promise<void> {
+  const { run, request, settings, source } = context;
+  if (request.image) return run.skip('test', `image built elsewhere: ${request.image}`);
+  const command = settings.test;
+  if (!command) return run.skip('test', `no test command configured for ${request.service}`);
+  await run.step('test', { command, ...sourceInputs(context) }, () =>
+    runTestStep({
+      command,
+      dir: source.dir,
+      ...(request.junitFile ? { junitFile: request.junitFile } : {}),
+      ...(context.deps.testOutput ? { output: context.deps.testOutput } : {}),
+    }),
+  );
+}
+
+/** Step 2: the image build; or the image built elsewhere, pulled by digest. */
 export async function buildOrLoadImage(context: RunContext): Promise<DeliveredImage> {
   const { run, request, settings, source } = context;
   if (request.image) {
-    const reason = `image built elsewhere: ${request.image}`;
-    await run.skip('test', reason);
-    await run.skip('build', reason, { image: request.image });
+    await run.skip('build', `image built elsewhere: ${request.image}`, { image: request.image });
     return loadPrebuiltImage(request.image, source.commit, context.clientForReference);
   }
-  const sourceInputs = {
-    sourceRepo: source.repository,
-    sourceCommit: source.commit,
-    allowDirty: request.allowDirty === true,
-    uncommittedChanges: source.changes,
-  };
-  const command = settings.test;
-  if (command) {
-    await run.step('test', { command, ...sourceInputs }, () =>
-      runTestStep({
-        command,
-        dir: source.dir,
-        ...(request.junitFile ? { junitFile: request.junitFile } : {}),
-        ...(context.deps.testOutput ? { output: context.deps.testOutput } : {}),
-      }),
-    );
-  } else {
-    await run.skip('test', `no test command configured for ${request.service}`);
-  }
-  return run.step('build', { context: settings.build?.context ?? '.', ...sourceInputs }, () =>
+  const inputs = { context: settings.build?.context ?? '.', ...sourceInputs(context) };
+  return run.step('build', inputs, () =>
     runBuildStep({
       source,
       settings,
@@ -50,6 +46,15 @@ export async function buildOrLoadImage(context: RunContext): Promise<DeliveredIm
       pullClient: context.clientForReference,
     }),
   );
+}
+
+function sourceInputs({ source, request }: RunContext) {
+  return {
+    sourceRepo: source.repository,
+    sourceCommit: source.commit,
+    allowDirty: request.allowDirty === true,
+    uncommittedChanges: source.changes,
+  };
 }
 
 /** Step 3: the CycloneDX SBOM of the image's packages and files. */
@@ -117,14 +122,15 @@ export function pushImage(context: RunContext, image: DeliveredImage): Promise<P
 
 /** Step 6: sign with the pipeline key, which stays in the broker. */
 export function signImage(context: RunContext, image: DeliveredImage, pushed: PushedImage) {
-  const { run, deps, lease } = context;
+  const { run, deps } = context;
+  const lease = leaseIdOf(context);
   const inputs = {
     image: `${pushed.repository}@${pushed.digest}`,
     key: 'pipeline',
-    lease: lease.id,
+    lease: lease,
   };
   return run.step('sign', inputs, async () => {
-    const signer = await deps.broker.signer(lease.id, 'pipeline');
+    const signer = await deps.broker.signer(lease, 'pipeline');
     const signed = await runSignStep(
       await context.targetClient(),
       pushed,
@@ -144,14 +150,15 @@ export function attestImage(
   sbom: Sbom,
   scan: ScanOutcome,
 ) {
-  const { run, request, deps, lease, settings, source } = context;
+  const { run, request, deps, settings, source } = context;
+  const lease = leaseIdOf(context);
   const advisoriesDir = request.advisoriesDir ?? bundledAdvisoriesDir;
-  const inputs = { image: `${pushed.repository}@${pushed.digest}`, lease: lease.id };
+  const inputs = { image: `${pushed.repository}@${pushed.digest}`, lease: lease };
   return run.step('attest', inputs, async () =>
     runAttestStep({
       client: await context.targetClient(),
       image: pushed,
-      signer: await deps.broker.signer(lease.id, 'pipeline'),
+      signer: await deps.broker.signer(lease, 'pipeline'),
       sbom,
       scan,
       advisoriesUri: pathToFileURL(advisoriesDir).href,
@@ -188,7 +195,8 @@ export function proposeImage(
     attestationTag: string;
   },
 ) {
-  const { run, request, deps, lease, settings, source } = context;
+  const { run, request, deps, settings, source } = context;
+  const lease = leaseIdOf(context);
   const { pushed, scan, signed } = evidence;
   const inputs = {
     configRepo: context.configRemote,
@@ -199,7 +207,7 @@ export function proposeImage(
       forge: deps.forge,
       checkout: await context.checkout,
       rendered: scan.rendered,
-      signer: await deps.broker.signer(lease.id, 'pipeline'),
+      signer: await deps.broker.signer(lease, 'pipeline'),
       author: request.author ?? 'pipeline',
       now: run.now(),
       links: {
