@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changeManagementFor } from '../../src/change/index.ts';
 import { git } from '../../src/gitops/git.ts';
 import { verifyLedger } from '../../src/ledger/verify.ts';
-import { toolPath } from '../../src/tools.ts';
 import { openWorkspace } from '../../src/workspace/context.ts';
 import { initWorkspace } from '../../src/workspace/init.ts';
 import { figures, report } from './support/row.ts';
@@ -37,8 +36,7 @@ describe('crashes: forge merge', () => {
       tried: `${KILLS} SIGKILLs of a process proposing and merging signed bumps, seed ${SEED}`,
     });
     const initialMain = await mainOf(workspace);
-    const spawnRound = (round: number) =>
-      new Victim(program, [workspace, String(round)], { CHANGEPROOF_KUBECTL: toolPath('kubectl') });
+    const spawnRound = (round: number) => new Victim(program, [workspace, String(round)]);
 
     let next = spawnRound(0);
     for (let round = 0; round < KILLS; round += 1) {

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { toolPath } from '../../../src/tools.ts';
 
 /**
  * A TypeScript program run in its own process so that it can be killed with SIGKILL at a chosen
@@ -22,7 +23,13 @@ export class Victim {
   constructor(bundle: string, args: string[], env: NodeJS.ProcessEnv = {}) {
     this.child = spawn(process.execPath, [bundle, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
+      // A bundle's import.meta.url is the bundle's, so the tools are named by environment.
+      env: {
+        ...process.env,
+        CHANGEPROOF_KUBECTL: toolPath('kubectl'),
+        CHANGEPROOF_HELM: toolPath('helm'),
+        ...env,
+      },
     });
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => this.receive(chunk));
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
