@@ -1,9 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { evidenceOf, recordEvidence, type EvidencePayloads } from '../domain/evidence.ts';
 import type { Forge, Proposal } from '../domain/forge.ts';
-import { git, identityArgs } from '../gitops/git.ts';
+import { commitFilesSigned } from '../embedded/forge/commit-files.ts';
+import { git } from '../gitops/git.ts';
+import type { Signer } from '../supply-chain/signer.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { ReconcileError } from './errors.ts';
 
@@ -17,6 +16,12 @@ export interface RollbackRequest {
   reason: string;
   /** Ask for the emergency path (one on-call approval, retroactive review). */
   emergency?: boolean;
+  /**
+   * Signs the revert commit. The forge merges signed commits only, and a person asking for a
+   * rollback from the CLI holds no key: changeproof commits on their behalf with the pipeline key,
+   * under a short broker lease, and the proposal names the person as its author.
+   */
+  signer: Signer;
 }
 
 /**
@@ -33,35 +38,21 @@ export async function requestRollback(
   const target = await rollbackTarget(ledger, app, request.to);
   const overlay = `apps/${request.service}/overlays/${request.env}`;
   const branch = `rollback/${request.env}-${request.service}-${Date.now().toString(36)}`;
-
-  const work = mkdtempSync(join(tmpdir(), 'changeproof-rollback-'));
-  try {
-    await git(['clone', '-q', forge.repositoryUrl, work], { cwd: work });
-    await git(['checkout', '-q', '-b', branch], { cwd: work });
-    await git(['checkout', target.configCommit, '--', overlay], { cwd: work });
-    const changed = (await git(['status', '--porcelain'], { cwd: work })).trim();
-    if (!changed) {
-      throw new ReconcileError(
-        'NOTHING_TO_ROLL_BACK',
-        `${overlay} on main already equals deployment ${target.deployment}`,
-      );
-    }
-    const message = `Roll back ${app} to ${target.deployment}\n\n${request.reason}`;
-    await git(
-      [
-        ...identityArgs(request.actor, `${request.actor}@changeproof.local`),
-        'commit',
-        '-qam',
-        message,
-      ],
-      {
-        cwd: work,
-      },
+  const files = await overlayRestore(forge.repositoryUrl, overlay, target.configCommit);
+  if (Object.keys(files).length === 0) {
+    throw new ReconcileError(
+      'NOTHING_TO_ROLL_BACK',
+      `${overlay} on main already equals deployment ${target.deployment}`,
     );
-    await git(['push', '-q', 'origin', branch], { cwd: work });
-  } finally {
-    rmSync(work, { recursive: true, force: true });
   }
+  await commitFilesSigned({
+    gitDir: forge.repositoryUrl,
+    branch,
+    files,
+    message: `Roll back ${app} to ${target.deployment}\n\n${request.reason}`,
+    author: { name: request.actor, email: `${request.actor}@changeproof.local` },
+    signer: request.signer,
+  });
 
   const proposal = await forge.openProposal({
     title: `${request.emergency ? '[emergency] ' : ''}Roll back ${app} to ${target.deployment}`,
@@ -76,6 +67,29 @@ export async function requestRollback(
     reason: request.reason,
   });
   return proposal;
+}
+
+/** The edits that make `overlay` on main what it was at `commit` (null deletes a file). */
+async function overlayRestore(
+  gitDir: string,
+  overlay: string,
+  commit: string,
+): Promise<Record<string, string | null>> {
+  const list = async (revision: string) =>
+    (await git(['ls-tree', '-r', '--name-only', revision, '--', overlay], { cwd: gitDir }))
+      .split('\n')
+      .filter(Boolean);
+  const [then, now] = [await list(commit), await list('main')];
+  const files: Record<string, string | null> = {};
+  for (const path of then) {
+    const old = await git(['show', `${commit}:${path}`], { cwd: gitDir });
+    const current = now.includes(path)
+      ? await git(['show', `main:${path}`], { cwd: gitDir })
+      : undefined;
+    if (old !== current) files[path] = old;
+  }
+  for (const path of now) if (!then.includes(path)) files[path] = null;
+  return files;
 }
 
 async function rollbackTarget(

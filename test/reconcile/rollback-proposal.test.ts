@@ -9,6 +9,8 @@ import { writeFiles } from '../../src/gitops/seed.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
 import { requestRollback } from '../../src/reconcile/rollback.ts';
 import { freshStore } from '../support/stores.ts';
+import { testSigner } from '../support/signer.ts';
+import { writeAllowedSigners } from '../../src/embedded/forge/ssh-signing.ts';
 
 /** The one forge call rollback makes, over a real bare repository. */
 function recordingForge(repositoryUrl: string, opened: OpenProposalRequest[]): Forge {
@@ -92,6 +94,8 @@ describe('rollback', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  const signer = testSigner();
+
   it('opens a revert proposal restoring the overlay of the earlier deployment, and records it', async () => {
     const opened: OpenProposalRequest[] = [];
     const proposal = await requestRollback(recordingForge(bare, opened), ledger, {
@@ -100,6 +104,7 @@ describe('rollback', () => {
       actor: 'alice',
       reason: 'error rate up',
       emergency: true,
+      signer,
     });
     expect(proposal.title).toBe('[emergency] Roll back prod/web to prod/web/1');
     const branchFile = await git(
@@ -112,6 +117,12 @@ describe('rollback', () => {
         'aa'.repeat(32),
       ),
     );
+    // The forge merges signed commits only: the revert must verify with the signer's key.
+    const allowed = join(dir, 'allowed_signers');
+    writeAllowedSigners(allowed, [{ principal: 'pipeline', publicKey: signer.publicKeyPem }]);
+    await git(['-c', `gpg.ssh.allowedSignersFile=${allowed}`, 'verify-commit', opened[0]!.branch], {
+      cwd: bare,
+    });
     const [requested] = await ledger.list({ kind: 'rollback.requested' });
     expect(evidenceOf(requested!, 'rollback.requested')).toMatchObject({
       app: 'prod/web',
@@ -128,6 +139,7 @@ describe('rollback', () => {
         to: 'prod/web/9',
         actor: 'alice',
         reason: 'x',
+        signer,
       }),
     ).rejects.toMatchObject({ code: 'DEPLOYMENT_UNKNOWN' });
   });

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { changeManagementFor } from '../../change/index.ts';
+import { authorize } from '../../change/permissions.ts';
 import { requestRollback } from '../../reconcile/rollback.ts';
 import { commandContext, withWorkspace } from '../context.ts';
 import { printValue } from '../output.ts';
@@ -13,19 +14,34 @@ export function rollbackCommand(): Command {
     .option('--to <deployment>', 'deployment id (<env>/<service>/<n>); default: the one before')
     .option('--emergency', 'take the emergency path (one on-call approval, review later)')
     .option('--reason <text>', 'why', 'rollback requested')
-    .option('--as <user>', 'who asks (default: $USER)')
+    .option('--token <token>', 'your changeproof token (default: $CHANGEPROOF_TOKEN)')
     .action(async (service: string, options, command: Command) => {
       const context = commandContext(command);
-      const proposal = await withWorkspace(context, (ws) =>
-        requestRollback(changeManagementFor(ws).forge, ws.ledger, {
-          env: options.env,
-          service,
-          to: options.to,
-          actor: options.as ?? process.env.USER ?? 'unknown',
-          reason: options.reason,
-          emergency: options.emergency === true,
-        }),
-      );
+      const proposal = await withWorkspace(context, async (ws) => {
+        const changes = changeManagementFor(ws);
+        const actor = await changes.identity.authenticate(
+          options.token ?? process.env.CHANGEPROOF_TOKEN,
+        );
+        authorize(actor, 'open');
+        const lease = await ws.broker.openLease({
+          holder: `rollback:${actor.name}`,
+          scopes: ['sign:pipeline'],
+          ttlSeconds: 120,
+        });
+        try {
+          return await requestRollback(changes.forge, ws.ledger, {
+            env: options.env,
+            service,
+            to: options.to,
+            actor: actor.name,
+            reason: options.reason,
+            emergency: options.emergency === true,
+            signer: await ws.broker.signer(lease.id, 'pipeline'),
+          });
+        } finally {
+          await ws.broker.revokeLease(lease.id);
+        }
+      });
       printValue(
         { proposal: proposal.id, branch: proposal.branch, title: proposal.title },
         context.output === 'table' ? 'yaml' : context.output,
