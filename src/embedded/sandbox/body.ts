@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { badRequest, SandboxApiError } from './status.ts';
 import type { Json } from './objects.ts';
+import { decodeProtobufBody, protobufMediaType } from './protobuf/decode.ts';
 
 /** The API server's request body limit (3 MiB), past which it answers 413. */
 export const maxBodyBytes = 3 * 1024 * 1024;
@@ -50,10 +51,12 @@ const jsonTypes = new Set([
 const yamlTypes = new Set(['application/yaml', 'application/apply-patch+yaml']);
 
 /**
- * Parses a body as JSON or YAML by its media type; malformed input is a 400 BadRequest, a
- * media type the sandbox does not speak (protobuf, CBOR) a 415.
+ * Parses a body as JSON, YAML or Kubernetes protobuf (what typed clients such as `kubectl
+ * create deployment` send) by its media type; malformed input is a 400 BadRequest, a media type
+ * the sandbox does not speak (CBOR) a 415.
  */
 export function parseBody(body: Buffer, mediaType: string): Json {
+  if (mediaType === protobufMediaType) return decodeProtobufBody(body);
   const text = body.toString('utf8');
   if (jsonTypes.has(mediaType)) {
     try {
@@ -75,6 +78,7 @@ export function parseBody(body: Buffer, mediaType: string): Json {
     `the body of the request was in an unknown format - accepted media types include: ${[
       ...jsonTypes,
       ...yamlTypes,
+      protobufMediaType,
     ].join(', ')}`,
   );
 }

@@ -66,6 +66,8 @@ export async function commitCreate(
   metadata.uid = randomUUID();
   metadata.creationTimestamp = timestamp();
   metadata.generation = 1;
+  // The one create default clients can tell: a Secret without a type is Opaque.
+  if (type.kind === 'Secret' && !object.type) object.type = 'Opaque';
   if (type.hasStatus) {
     const status = initialStatus(type);
     if (status) object.status = status;

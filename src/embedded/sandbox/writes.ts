@@ -213,7 +213,7 @@ export async function deleteCollection(
 async function checkPreconditions(request: ResourceRequest, existing: KubeObject): Promise<void> {
   const raw = await readBody(request.request);
   if (raw.length === 0) return;
-  const options = parseBody(raw, 'application/json');
+  const options = parseBody(raw, mediaTypeOf(request.request));
   const preconditions =
     isJsonObject(options) && isJsonObject(options.preconditions) ? options.preconditions : {};
   const { type } = request.target;
