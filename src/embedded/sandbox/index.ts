@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import { createAdmission } from './admission.ts';
 import { timestamp, type SandboxContext } from './context.ts';
 import { CustomResourceController } from './crds.ts';
+import { lockDataDir } from './data-lock.ts';
 import { Journal } from './persistence.ts';
 import { ResourceRegistry } from './resources.ts';
 import { createRequestHandler } from './server.ts';
@@ -16,6 +17,7 @@ import { ObjectStore } from './store.ts';
 import { servingCertificate } from './tls.ts';
 
 export type { ImagePolicy } from './simulation.ts';
+export { SandboxLockError } from './data-lock.ts';
 
 /** How to start a sandbox cluster. */
 export interface SandboxOptions {
@@ -53,13 +55,24 @@ const initialNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-l
 /**
  * Starts a Kubernetes API server on loopback for local mode: kubectl and the project's own
  * Kubernetes client talk to it as to a cluster. Several can run at once, each with its own
- * data directory and port.
+ * data directory and port; a data directory serves one sandbox at a time (a second start on it
+ * is refused with {@link SandboxLockError}).
  *
  * @example
  * const cluster = await startSandboxCluster({ dataDir: join(workspace, 'clusters/dev'), token });
  * cluster.writeKubeconfig(join(workspace, 'kubeconfig'));
  */
 export async function startSandboxCluster(options: SandboxOptions): Promise<SandboxCluster> {
+  const lock = lockDataDir(options.dataDir);
+  try {
+    return await serve(options, lock.release);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function serve(options: SandboxOptions, releaseLock: () => void): Promise<SandboxCluster> {
   const host = options.host ?? '127.0.0.1';
   const store = new ObjectStore(new Journal(options.dataDir));
   const registry = new ResourceRegistry();
@@ -109,6 +122,7 @@ export async function startSandboxCluster(options: SandboxOptions): Promise<Sand
         server.closeAllConnections();
       });
       store.close();
+      releaseLock();
     },
   };
 }
