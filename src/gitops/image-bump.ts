@@ -78,7 +78,8 @@ function findImageEntry(text: string, name: string, file: string): YAMLMap {
   if (!entry) {
     throw new ImageBumpError(
       'IMAGE_ENTRY_MISSING',
-      `${file} has no images: entry named ${name}; add one with name, newName and newTag`,
+      // Escaped: a name with a line break must not turn the one-line refusal into two.
+      `${file} has no images: entry named ${JSON.stringify(name).slice(1, -1)}; add one with name, newName and newTag`,
     );
   }
   return entry;
