@@ -1,4 +1,8 @@
+import { hasScale } from './scale.ts';
 import { allVerbs, groupVersionOf, type ResourceRegistry, type ResourceType } from './resources.ts';
+
+// The kind a `/scale` subresource speaks.
+const scaleKind = { group: 'autoscaling', version: 'v1' };
 
 /** The version the sandbox reports at /version (the Kubernetes release whose API it follows). */
 export const serverVersion = {
@@ -67,15 +71,20 @@ export function resourceList(registry: ResourceRegistry, group: string, version:
       ...(type.shortNames.length ? { shortNames: type.shortNames } : {}),
       ...(type.categories.length ? { categories: type.categories } : {}),
     };
-    if (!type.hasStatus) return [main];
-    const status = {
-      name: `${type.resource}/status`,
-      singularName: '',
-      namespaced: type.namespaced,
-      kind: type.kind,
-      verbs: ['get', 'patch', 'update'],
-    };
-    return [main, status];
+    const subresources = [];
+    if (type.hasStatus) subresources.push({ name: `${type.resource}/status`, kind: type.kind });
+    if (hasScale(type))
+      subresources.push({ name: `${type.resource}/scale`, ...scaleKind, kind: 'Scale' });
+    const verbs = ['get', 'patch', 'update'];
+    return [
+      main,
+      ...subresources.map((entry) => ({
+        singularName: '',
+        namespaced: type.namespaced,
+        verbs,
+        ...entry,
+      })),
+    ];
   });
   return {
     kind: 'APIResourceList',
@@ -116,12 +125,22 @@ function aggregatedResource(type: ResourceType): object {
     verbs: allVerbs,
     ...(type.shortNames.length ? { shortNames: type.shortNames } : {}),
     ...(type.categories.length ? { categories: type.categories } : {}),
-    ...(type.hasStatus
-      ? {
-          subresources: [
-            { subresource: 'status', responseKind, verbs: ['get', 'patch', 'update'] },
-          ],
-        }
-      : {}),
+    ...(type.hasStatus || hasScale(type) ? { subresources: aggregatedSubresources(type) } : {}),
   };
+}
+
+function aggregatedSubresources(type: ResourceType): object[] {
+  const verbs = ['get', 'patch', 'update'];
+  const subresources: object[] = [];
+  if (type.hasStatus) {
+    const responseKind = { group: type.group, version: type.version, kind: type.kind };
+    subresources.push({ subresource: 'status', responseKind, verbs });
+  }
+  if (hasScale(type))
+    subresources.push({
+      subresource: 'scale',
+      responseKind: { ...scaleKind, kind: 'Scale' },
+      verbs,
+    });
+  return subresources;
 }

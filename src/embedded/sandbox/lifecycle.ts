@@ -16,7 +16,8 @@ import { validateObject } from './validation.ts';
 
 /** Who writes, for managedFields. */
 export function writerOf(request: ResourceRequest): WriterRef {
-  const subresource = request.target.subresource === 'status' ? 'status' : undefined;
+  const { subresource: requested } = request.target;
+  const subresource = requested === 'status' || requested === 'scale' ? requested : undefined;
   return {
     manager: fieldManagerOf(request),
     apiVersion: groupVersionOf(request.target.type),

@@ -14,6 +14,7 @@ import {
 import { openApiRoute } from './openapi/routes.ts';
 import { getObject, listObjects, watchObjects } from './reads.ts';
 import { parseTarget } from './request-info.ts';
+import { getScale, hasScale, updateScale } from './scale.ts';
 import { pathNotFound, SandboxApiError, statusOf } from './status.ts';
 import {
   createObject,
@@ -76,6 +77,8 @@ async function route(
     url.searchParams.get('watch') === 'true' ||
     url.searchParams.get('watch') === '1';
   const subresource = target.subresource;
+  if (subresource === 'scale' && hasScale(target.type) && target.name)
+    return scaleRoute(context, resourceRequest);
   if (subresource !== undefined && !(subresource === 'status' && target.type.hasStatus))
     throw pathNotFound();
 
@@ -101,6 +104,18 @@ async function route(
         : deleteCollection(context, resourceRequest);
     default:
       throw methodNotAllowed(request.method ?? '');
+  }
+}
+
+function scaleRoute(context: SandboxContext, request: ResourceRequest): Promise<void> | void {
+  switch (request.request.method) {
+    case 'GET':
+      return getScale(context, request);
+    case 'PUT':
+    case 'PATCH':
+      return updateScale(context, request);
+    default:
+      throw methodNotAllowed(request.request.method ?? '');
   }
 }
 

@@ -25,7 +25,7 @@ import {
 export interface WriterRef {
   manager: string;
   apiVersion: string;
-  subresource?: 'status';
+  subresource?: 'status' | 'scale';
   /** The time recorded in managedFields, to the second as the API server writes it. */
   time: string;
 }
