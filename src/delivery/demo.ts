@@ -17,6 +17,10 @@ export interface DemoDeliveryOptions {
   /** `dev` by default. */
   env?: string;
   progress?: DeliveryProgress;
+  /** Changes the app's source before its commit, to deliver a new release. */
+  editSource?: (dir: string) => void;
+  /** The source commit's message. */
+  message?: string;
 }
 
 /**
@@ -36,12 +40,16 @@ export async function deliverDemoService(
       recursive: true,
       filter: (path) => !path.endsWith('junit.xml'),
     });
+    options.editSource?.(checkout);
     await git(['init', '--quiet', '--initial-branch=main', '.'], { cwd: checkout });
     await git(['add', '--all'], { cwd: checkout });
     const who = identityArgs('alice', 'alice@changeproof.local');
-    await git([...who, 'commit', '--quiet', '-m', 'Price baskets with a discount'], {
-      cwd: checkout,
-    });
+    await git(
+      [...who, 'commit', '--quiet', '-m', options.message ?? 'Price baskets with a discount'],
+      {
+        cwd: checkout,
+      },
+    );
     return await deliver(
       {
         service: 'checkout',

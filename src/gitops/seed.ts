@@ -15,6 +15,7 @@ export function sampleConfigRepoFiles(options: {
   const files: Record<string, string> = {
     'README.md': `# Config repo\n\nDesired state of every service and environment, managed by changeproof.\n`,
     [`apps/${service}/base/kustomization.yaml`]: baseKustomization(),
+    [`apps/${service}/base/namespace.yaml`]: namespaceManifest(service),
     [`apps/${service}/base/deployment.yaml`]: deployment(service),
     [`apps/${service}/base/service.yaml`]: serviceManifest(service),
   };
@@ -42,6 +43,7 @@ function baseKustomization(): string {
     'apiVersion: kustomize.config.k8s.io/v1beta1',
     'kind: Kustomization',
     'resources:',
+    '  - namespace.yaml',
     '  - deployment.yaml',
     '  - service.yaml',
     '',
@@ -102,6 +104,15 @@ spec:
           securityContext:
             allowPrivilegeEscalation: false
             readOnlyRootFilesystem: true
+`;
+}
+
+/** The service's namespace; each overlay's `namespace:` renames it to `<service>-<env>`. */
+function namespaceManifest(service: string): string {
+  return `apiVersion: v1
+kind: Namespace
+metadata:
+  name: ${service}
 `;
 }
 

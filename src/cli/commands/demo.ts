@@ -27,9 +27,10 @@ export function demoCommand(): Command {
         try {
           for (const endpoint of plane.endpoints)
             say(`started ${endpoint.name} at ${endpoint.url}`);
+          const memory = new Map<string, string>();
           for (const [index, step] of demoSteps.entries()) {
             process.stdout.write(`\n${index + 1}. ${step.title}\n`);
-            await step.run({ ws, plane, logger: context.logger, say });
+            await step.run({ ws, plane, logger: context.logger, say, memory });
           }
           await printDashboard(ws, plane);
           if (options.keepRunning) {

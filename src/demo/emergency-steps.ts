@@ -1,0 +1,66 @@
+import { changeManagementFor } from '../change/index.ts';
+import { requestRollback } from '../reconcile/rollback.ts';
+import { APP, ENV, SERVICE, sayChangeState, waitForSync } from './release-steps.ts';
+import type { DemoStep } from './context.ts';
+
+/**
+ * The second release misbehaves: alice asks for a rollback, dave (on call) takes the emergency
+ * path, the engine syncs the earlier deployment back, and bob reviews the emergency afterwards.
+ */
+const emergencyRollbackStep: DemoStep = {
+  title: 'An emergency rollback through the same governed path',
+  async run(context) {
+    const { ws, memory, say } = context;
+    const changes = changeManagementFor(ws);
+    const actor = async (name: string) =>
+      changes.identity.authenticate(
+        (await changes.identity.issue(name, { ttlSeconds: 600 })).token,
+      );
+    const lease = await ws.broker.openLease({
+      holder: 'rollback:alice',
+      scopes: ['sign:pipeline'],
+      ttlSeconds: 120,
+    });
+    const proposal = await requestRollback(changes.forge, ws.ledger, {
+      env: ENV,
+      service: SERVICE,
+      to: memory.get('first.deployment'),
+      actor: 'alice',
+      reason: 'checkout error rate up after the half-even rounding release',
+      emergency: true,
+      signer: await ws.broker.signer(lease.id, 'pipeline'),
+    }).finally(() => ws.broker.revokeLease(lease.id));
+    say(
+      `alice asked for a rollback of ${APP} to ${memory.get('first.deployment')}: proposal ${proposal.id}`,
+    );
+
+    const emergency = await changes.declareEmergency(await actor('dave'), {
+      proposal: proposal.id,
+      reason: 'checkout error rate at 12% since the last release',
+    });
+    say(
+      `dave (oncall) declared an emergency: proposal ${emergency.proposal.state}, change ${emergency.change?.number} (${emergency.change?.type}); retroactive review due by ${emergency.reviewDueBy}`,
+    );
+    const deployment = await waitForSync(context, emergency.proposal.mergeCommit!);
+    say(
+      `${deployment.deployment}: rolled back, images ${deployment.images.map((i) => i.digest.slice(0, 19)).join(', ')}…`,
+    );
+    await sayChangeState(context, proposal.id);
+
+    const afterWindow = new Date(Date.parse(emergency.reviewDueBy) + 3_600_000);
+    const overdue = await changes.overdueRetroReviews(afterWindow);
+    say(
+      `unreviewed an hour past the window it would be a finding: ${overdue.map((f) => `${f.control} ${f.change}`).join(', ') || 'none'}`,
+    );
+    await changes.recordRetroReview(await actor('bob'), emergency.change!.number, {
+      outcome: 'accepted',
+      notes: 'rollback was the right call; fix rounding behind a flag',
+    });
+    const still = await changes.overdueRetroReviews(afterWindow);
+    say(
+      `bob (approver) reviewed it retroactively: accepted; findings at that time now ${still.length}`,
+    );
+  },
+};
+
+export const emergencySteps: DemoStep[] = [emergencyRollbackStep];
