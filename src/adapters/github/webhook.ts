@@ -59,10 +59,16 @@ export class GithubWebhookReceiver {
       return { status: 401, outcome: 'rejected', reason: refusal };
     }
     if (!id) return { status: 400, outcome: 'rejected', reason: 'X-GitHub-Delivery is missing' };
+    let body: unknown;
+    try {
+      body = JSON.parse(delivery.rawBody.toString('utf8'));
+    } catch {
+      return { status: 400, outcome: 'rejected', reason: 'the payload is not JSON' };
+    }
     if (await this.alreadySeen(id)) return { status: 202, outcome: 'duplicate' };
     this.seen.add(id);
 
-    const recorded = await this.dispatch(event, JSON.parse(delivery.rawBody.toString('utf8')));
+    const recorded = await this.dispatch(event, body);
     await this.options.ledger.append({
       kind: 'webhook.received',
       subject: `webhook:github:${id}`,

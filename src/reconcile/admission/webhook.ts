@@ -65,7 +65,7 @@ async function review(verifier: ImageVerifier, request: IncomingMessage, respons
     parsed = reviewSchema.parse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
   } catch (error) {
     response.writeHead(400, { 'content-type': 'application/json' });
-    response.end(JSON.stringify({ message: `not an AdmissionReview v1: ${messageOf(error)}` }));
+    response.end(JSON.stringify({ message: `not an AdmissionReview v1: ${reasonOf(error)}` }));
     return;
   }
   const { uid, object } = parsed.request;
@@ -84,6 +84,13 @@ async function review(verifier: ImageVerifier, request: IncomingMessage, respons
           },
     }),
   );
+}
+
+/** One line: zod's own message lists every issue as indented JSON. */
+function reasonOf(error: unknown): string {
+  if (!(error instanceof z.ZodError)) return messageOf(error);
+  const issue = error.issues[0];
+  return issue ? `${issue.path.join('.') || 'the body'}: ${issue.message}` : 'invalid';
 }
 
 async function decide(
