@@ -45,6 +45,7 @@ describe('review and separation of duties', () => {
       path: 'normal',
       change: change!.number,
       approvals: [{ reviewer: 'carol', roles: ['cab', 'approver'], commit: proposal.headCommit }],
+      commitSignedBy: 'pipeline',
     });
     const states = await bed.ws.ledger.list({
       kind: 'change.state',

@@ -158,6 +158,11 @@ describe('embedded forge', () => {
     });
     const merged = await cm.service.merge(bed.as('alice'), proposal.id);
     expect(merged.state).toBe('merged');
+    const [entry] = await bed.ws.ledger.list({
+      kind: 'proposal.merged',
+      subject: `proposal:${proposal.id}`,
+    });
+    expect(evidenceOf(entry!, 'proposal.merged')?.commitSignedBy).toBe('dave');
   });
 
   it('refuses a branch that is behind main: only fast-forwards land', async () => {

@@ -348,8 +348,10 @@ export class EmbeddedForge implements Forge {
 
   async merge(id: string, actor: string, options: MergeOptions = {}): Promise<Proposal> {
     const refusal = { proposal: id, actor, action: 'merge' };
-    const { proposal, approvals, path } = await refusing(this.options.ledger, refusal, () =>
-      this.protectedMerge(id, actor, options),
+    const { proposal, approvals, path, signedBy } = await refusing(
+      this.options.ledger,
+      refusal,
+      () => this.protectedMerge(id, actor, options),
     );
     const change = await this.options.policy.changeFor?.(proposal);
     await recordEvidence(this.options.ledger, 'proposal.merged', `proposal:${id}`, actor, {
@@ -368,6 +370,8 @@ export class EmbeddedForge implements Forge {
         at: review.submittedAt,
       })),
       ...(change ? { change } : {}),
+      // The allowed signer `git verify-commit` named for the merged head (CP-10's evidence).
+      ...(signedBy ? { commitSignedBy: signedBy } : {}),
       path,
     });
     await this.options.policy.afterMerge?.(proposal, path);
@@ -386,14 +390,15 @@ export class EmbeddedForge implements Forge {
     }
     const main = await this.branchHead(proposal.baseBranch);
     await this.assertFastForward(main, proposal);
-    if (protection.requireSignedCommits) {
-      await verifyCommitRange(
-        this.options.gitDir,
-        main,
-        proposal.headCommit,
-        this.allowedSignersFile,
-      );
-    }
+    const signed = protection.requireSignedCommits
+      ? await verifyCommitRange(
+          this.options.gitDir,
+          main,
+          proposal.headCommit,
+          this.allowedSignersFile,
+        )
+      : [];
+    const signedBy = signed.find((c) => c.commit === proposal.headCommit)?.principal;
     return this.options.store.exclusive(async (db) => {
       // Decided from what is committed now: an approval or push racing this merge either landed
       // before the lock (and counts) or waits until after it (and finds the proposal merged).
@@ -428,6 +433,7 @@ export class EmbeddedForge implements Forge {
         proposal: merged,
         approvals: countingApprovals(current, reviews),
         path: mergePath(options, protection),
+        signedBy,
       };
     });
   }
