@@ -70,7 +70,7 @@ function answerLines(d: AuditedDeployment): string[] {
     : 'no change record';
   const images = d.artifact.images.map(
     (i) =>
-      `${i.name}@${i.digest.slice(0, 19)}… from ${i.sourceCommit?.slice(0, 12) ?? 'unknown commit'}, scan ${i.scanVerdict ?? 'none'}, signed by ${i.signedBy ?? 'nobody'}`,
+      `${i.name.split('@')[0]}@${i.digest.slice(0, 19)}… from ${i.sourceCommit?.slice(0, 12) ?? 'unknown commit'}, scan ${i.scanVerdict ?? 'none'}, signed by ${i.signedBy ?? 'nobody'}`,
   );
   const drifts = d.proof.drifts.map(
     (x) =>
