@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliResult } from '../support/cli.ts';
+
+/**
+ * The README's first command ends in `npm run demo`: this runs the same binary and checks that the
+ * story really happened, from what it printed and from the ledger it kept.
+ */
+describe('npm run demo', () => {
+  const root = mkdtempSync(join(tmpdir(), 'changeproof-demo-test-'));
+  const workspace = join(root, 'ws');
+  let demo: CliResult;
+
+  beforeAll(() => {
+    demo = runCli(['demo', '--workspace', workspace], { env: { CHANGEPROOF_LOG_LEVEL: 'error' } });
+  }, 300_000);
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('finishes and exits 0', () => {
+    expect(demo.stderr).toBe('');
+    expect(demo.status).toBe(0);
+    expect(demo.stdout).toMatch(/demo finished; workspace kept at /);
+  });
+
+  it('delivers a signed image and proposes a diff of the image reference alone', () => {
+    expect(demo.stdout).toMatch(/signed: sha256-[0-9a-f]{64}\.sig \+ Sigstore bundle/);
+    expect(demo.stdout).toMatch(/cluster credentials held: false/);
+    const diff = demo.stdout.split('diff:')[1]!.split('\n\n')[0]!.trim().split('\n');
+    expect(diff.map((line) => line.trim().replace(/:.*/, ''))).toEqual([
+      '-    newTag',
+      '+    newTag',
+      '+    digest',
+    ]);
+  });
+
+  it('refuses self-approval, then merges on a CAB approval', () => {
+    expect(demo.stdout).toMatch(/alice approves her own proposal -> refused SELF_APPROVAL/);
+    expect(demo.stdout).toMatch(/carol \(cab\) approves over HTTP -> 200; gate success/);
+  });
+
+  it('syncs, records drift by kubectl, reverts it, and closes the change', () => {
+    expect(demo.stdout).toMatch(/prod\/checkout\/1: live sha256:.* equals desired, health Healthy/);
+    expect(demo.stdout).toMatch(
+      /drift recorded: Deployment\/checkout-prod\/checkout .* by kubectl-set/,
+    );
+    expect(demo.stdout).toMatch(/drift reverted to sha256:/);
+    expect(demo.stdout).toMatch(/change CHG\d+ \(normal\) is Closed \(3\)/);
+  });
+
+  it('rolls back through the emergency path with a retroactive review', () => {
+    expect(demo.stdout).toMatch(/prod\/checkout\/3: rolled back/);
+    expect(demo.stdout).toMatch(/findings at that time now 0/);
+  });
+
+  it('answers the auditor with a pack that verifies, and rejects it after one changed byte', () => {
+    expect(demo.stdout).toMatch(/verify offline: intact/);
+    expect(demo.stdout).toMatch(/one byte changed at offset \d+: rejected/);
+  });
+
+  it('leaves a ledger that verifies from the CLI', () => {
+    const verify = runCli(['ledger', 'verify', '-w', workspace]);
+    expect(verify.status).toBe(0);
+    const deployments = runCli([
+      'ledger',
+      'list',
+      '-w',
+      workspace,
+      '--kind',
+      'sync.completed',
+      '-o',
+      'json',
+    ]);
+    const subjects = (JSON.parse(deployments.stdout) as { subject: string }[]).map(
+      (e) => e.subject,
+    );
+    expect(subjects).toEqual([
+      'deployment:prod/checkout/1',
+      'deployment:prod/checkout/2',
+      'deployment:prod/checkout/3',
+    ]);
+  });
+});
