@@ -15,11 +15,11 @@ export function linkApproval(
   configCommit: string | undefined,
   change: string | undefined,
 ): ApprovalLinks {
-  let merged = configCommit ? index.last('proposal.merged', `commit:${configCommit}`) : undefined;
+  let merged = configCommit ? index.last('proposal.merged', 'commit', configCommit) : undefined;
   let proposalId = merged?.payload.proposal;
   if (!merged && change) {
-    proposalId = index.first('change.opened', `change:${change}`)?.payload.proposal;
-    merged = proposalId ? index.last('proposal.merged', `proposal:${proposalId}`) : undefined;
+    proposalId = index.first('change.opened', 'change', change)?.payload.proposal;
+    merged = proposalId ? index.last('proposal.merged', 'proposal', proposalId) : undefined;
   }
   const changeId = change ?? merged?.payload.change ?? changeForProposal(index, proposalId);
   return { merged, proposalId, changeId };
@@ -27,7 +27,7 @@ export function linkApproval(
 
 function changeForProposal(index: EvidenceIndex, proposalId: string | undefined) {
   return proposalId
-    ? index.last('change.opened', `proposal:${proposalId}`)?.payload.change
+    ? index.last('change.opened', 'proposal', proposalId)?.payload.change
     : undefined;
 }
 
@@ -54,17 +54,17 @@ export function answerApproval(
 }
 
 function describeChange(index: EvidenceIndex, id: string): ApprovalAnswer['change'] {
-  const opened = index.first('change.opened', `change:${id}`);
+  const opened = index.first('change.opened', 'change', id);
   if (!opened) return undefined;
-  const emergency = index.last('change.emergency', `change:${id}`);
-  const review = index.last('change.retro-reviewed', `change:${id}`);
+  const emergency = index.last('change.emergency', 'change', id);
+  const review = index.last('change.retro-reviewed', 'change', id);
   return {
     id,
     type: opened.payload.type,
     retroactive: opened.payload.retroactive === true,
     openedAt: opened.time,
     states: index
-      .linked('change.state', `change:${id}`)
+      .linked('change.state', 'change', id)
       .map((e) => ({ to: e.payload.to, at: e.time, seq: e.seq })),
     emergency: emergency && {
       declaredBy: emergency.payload.declaredBy,
@@ -84,12 +84,12 @@ function describeChange(index: EvidenceIndex, id: string): ApprovalAnswer['chang
 
 function describeProposal(index: EvidenceIndex, links: ApprovalLinks): ApprovalAnswer['proposal'] {
   const id = links.proposalId!;
-  const opened = index.first('proposal.opened', `proposal:${id}`);
+  const opened = index.first('proposal.opened', 'proposal', id);
   const merged = links.merged;
-  const pushes = index.linked('proposal.pushed', `proposal:${id}`);
+  const pushes = index.linked('proposal.pushed', 'proposal', id);
   const headCommit = merged?.payload.headCommit ?? pushes.at(-1)?.payload.headCommit;
   const gates = index
-    .linked('gate.verdict', `proposal:${id}`)
+    .linked('gate.verdict', 'proposal', id)
     .filter((g) => headCommit === undefined || g.payload.commit === headCommit);
   const gate = gates.at(-1);
   return {
@@ -114,7 +114,7 @@ function describeProposal(index: EvidenceIndex, links: ApprovalLinks): ApprovalA
       commit: gate.payload.commit,
       seq: gate.seq,
     },
-    refusals: index.linked('proposal.refused', `proposal:${id}`).map((e) => ({
+    refusals: index.linked('proposal.refused', 'proposal', id).map((e) => ({
       code: e.payload.code,
       actor: e.payload.actor,
       reason: e.payload.reason,
@@ -128,7 +128,7 @@ function breakGlassOf(
   index: EvidenceIndex,
   proposalId: string | undefined,
 ): ApprovalAnswer['breakGlass'] {
-  const entry = proposalId ? index.last('change.break-glass', `proposal:${proposalId}`) : undefined;
+  const entry = proposalId ? index.last('change.break-glass', 'proposal', proposalId) : undefined;
   return entry && { ...entry.payload, seq: entry.seq };
 }
 
@@ -138,7 +138,7 @@ function breakGlassOf(
  */
 function reviewApprovals(index: EvidenceIndex, links: ApprovalLinks): Omit<Approval, 'team'>[] {
   if (!links.proposalId) return [];
-  const reviews = index.linked('proposal.reviewed', `proposal:${links.proposalId}`);
+  const reviews = index.linked('proposal.reviewed', 'proposal', links.proposalId);
   if (links.merged) {
     return links.merged.payload.approvals.map((approval) => {
       const review = reviews.find(
@@ -167,7 +167,7 @@ function reviewApprovals(index: EvidenceIndex, links: ApprovalLinks): Omit<Appro
 }
 
 function changeApprovals(index: EvidenceIndex, changeId: string): Omit<Approval, 'team'>[] {
-  return index.linked('change.approved', `change:${changeId}`).map((e) => ({
+  return index.linked('change.approved', 'change', changeId).map((e) => ({
     identity: e.payload.approver,
     roles: [e.payload.role],
     at: e.payload.at,

@@ -26,9 +26,9 @@ function describeImage(
     pinned: PINNED.test(image.digest),
     signedBy: image.signedBy,
   };
-  const delivery = index.last('delivery.completed', `digest:${image.digest}`);
+  const delivery = index.last('delivery.completed', 'digest', image.digest);
   if (!delivery) return described;
-  const started = index.first('delivery.started', `run:${delivery.payload.run}`);
+  const started = index.first('delivery.started', 'run', delivery.payload.run);
   return {
     ...described,
     run: delivery.payload.run,

@@ -83,6 +83,18 @@ function deploymentTimelines(index: EvidenceIndex): Map<string, string[]> {
   return timelines;
 }
 
+/** The first time in the sorted `times` later than `time`, by binary search. */
+function firstAfter(times: string[], time: string): string | undefined {
+  let low = 0;
+  let high = times.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (times[middle]! <= time) low = middle + 1;
+    else high = middle;
+  }
+  return times[low];
+}
+
 function answerItem(
   index: EvidenceIndex,
   config: ChangeproofConfig,
@@ -107,7 +119,7 @@ function answerSync(
   const links = linkApproval(index, p.configCommit, p.change);
   const approval = answerApproval(index, config, links);
   const artifact = answerArtifact(index, p.images);
-  const until = timelines.get(p.app)?.find((time) => time > deployedAt);
+  const until = firstAfter(timelines.get(p.app) ?? [], deployedAt);
   const proof = answerProof(
     index,
     { app: p.app, configCommit: p.configCommit, from: deployedAt, until },
@@ -119,7 +131,7 @@ function answerSync(
     claimedIncidents,
   );
   const rollback = links.proposalId
-    ? index.last('rollback.requested', `proposal:${links.proposalId}`)
+    ? index.last('rollback.requested', 'proposal', links.proposalId)
     : undefined;
   const deployment: AuditedDeployment = {
     id: p.deployment,
@@ -138,7 +150,7 @@ function answerSync(
     proof,
     evidence: [],
   };
-  const started = index.linked('sync.started', `deployment:${p.deployment}`);
+  const started = index.linked('sync.started', 'deployment', p.deployment);
   deployment.evidence = evidenceSeqs(deployment, [sync.seq, ...started.map((s) => s.seq)]);
   return deployment;
 }

@@ -148,7 +148,7 @@ function failedChangeKeys(index: EvidenceIndex, deployments: AuditedDeployment[]
     }
   }
   for (const failure of index.all('sync.failed')) {
-    const merged = index.last('proposal.merged', `commit:${failure.payload.configCommit}`);
+    const merged = index.last('proposal.merged', 'commit', failure.payload.configCommit);
     failed.add(merged?.payload.change ?? merged?.payload.proposal ?? failure.payload.deployment);
   }
   return failed;
@@ -162,7 +162,7 @@ function restoreTimes(index: EvidenceIndex, range: AuditRange, envs: Set<string>
       (i) => Date.parse(i.time) >= range.from.getTime() && Date.parse(i.time) < range.to.getTime(),
     )
     .map((i) => {
-      const resolved = index.first('incident.resolved', `incident:${i.payload.incident}`);
+      const resolved = index.first('incident.resolved', 'incident', i.payload.incident);
       const openedAt = Date.parse(i.time);
       return {
         app: i.payload.app,

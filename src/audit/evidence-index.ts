@@ -1,195 +1,152 @@
-import type { EvidenceKind, EvidencePayloads } from '../domain/evidence.ts';
-import type { LedgerEntry } from '../ledger/entry.ts';
-import { rowToCheckpoint, rowToEntry } from '../ledger/rows.ts';
-import { ChainWalk, type LedgerVerification } from '../ledger/verify.ts';
-import type { Store } from '../store/open.ts';
+import type { AuditedKind, AuditedPayload } from './audited-fields.ts';
 
-/** Every kind the audit reads; `delivery.step` is left out, its results are in `delivery.completed`. */
-export const AUDITED_KINDS: EvidenceKind[] = [
-  'delivery.started',
-  'delivery.completed',
-  'delivery.failed',
-  'proposal.opened',
-  'proposal.pushed',
-  'proposal.reviewed',
-  'proposal.merged',
-  'proposal.refused',
-  'gate.verdict',
-  'change.opened',
-  'change.approved',
-  'change.state',
-  'change.emergency',
-  'change.break-glass',
-  'change.retro-reviewed',
-  'sync.started',
-  'sync.refused',
-  'sync.completed',
-  'sync.failed',
-  'drift.detected',
-  'drift.reverted',
-  'incident.opened',
-  'incident.resolved',
-  'verification.sealed',
-  'cluster.change-observed',
-  'rollback.requested',
-  'broker.lease.opened',
-  'broker.lease.revoked',
-];
+export { AUDITED_KINDS } from './audited-fields.ts';
+
+/** An entry as the audit holds it: its place, time and author, and the payload fields it reads. */
+export interface AuditedEntry {
+  seq: number;
+  time: string;
+  kind: AuditedKind;
+  actor: string;
+  payload: Record<string, unknown>;
+}
 
 /** An entry whose payload is typed by its kind. */
-export type Evidence<K extends EvidenceKind> = LedgerEntry & {
+export type Evidence<K extends AuditedKind> = Omit<AuditedEntry, 'kind' | 'payload'> & {
   kind: K;
-  payload: EvidencePayloads[K];
+  payload: AuditedPayload<K>;
 };
 
-const PAGE = 20_000;
-const MAX_PROBLEMS = 100;
-const AUDITED = new Set<string>(AUDITED_KINDS);
-
 /**
- * Reads the audited kinds from the store in ledger order, a page at a time by sequence number,
- * and verifies the whole chain and every checkpoint in the same pass (CP-14), so the ledger is
- * read once.
+ * How evidence links together: `run`, `proposal`, `change`, `app`, `incident`, `deployment` and
+ * `id` are payload fields holding the linked id; `commit` is any of a payload's commit fields (a
+ * deployment names its config commit, a merge its head and merge commits) and `digest` the
+ * digest of its image reference.
  */
-export async function loadAuditedEntries(
-  store: Store,
-  publicKeyPem: string,
-): Promise<{ entries: LedgerEntry[]; verification: LedgerVerification }> {
-  const checkpoints = (
-    await store.db.selectFrom('ledger_checkpoints').selectAll().orderBy('tree_size').execute()
-  ).map(rowToCheckpoint);
-  const walk = new ChainWalk(checkpoints, publicKeyPem);
-  const entries: LedgerEntry[] = [];
-  let after = 0;
-  for (;;) {
-    const rows = await store.db
-      .selectFrom('ledger_entries')
-      .selectAll()
-      .where('seq', '>', after)
-      .orderBy('seq')
-      .limit(PAGE)
-      .execute();
-    for (const row of rows) {
-      walk.visit(row);
-      if (AUDITED.has(row.kind)) entries.push(slim(rowToEntry(row)));
-    }
-    if (rows.length < PAGE) break;
-    after = Number(rows[rows.length - 1]!.seq);
-  }
-  walk.finish();
-  const problems = walk.problems.slice(0, MAX_PROBLEMS);
-  const verification = {
-    ok: problems.length === 0,
-    entries: walk.count,
-    checkpoints: checkpoints.length,
-    firstProblem: problems[0],
-    problems,
-  };
-  return { entries, verification };
+export type LinkField =
+  'run' | 'proposal' | 'change' | 'app' | 'incident' | 'deployment' | 'id' | 'commit' | 'digest';
+
+const COMMIT_FIELDS = ['mergeCommit', 'headCommit', 'configCommit'] as const;
+
+/** The entries of one kind grouped by the values of one link. */
+interface LinkTable {
+  inLedgerOrder: Map<string, AuditedEntry[]>;
+  inTimeOrder: Map<string, AuditedEntry[]>;
 }
 
 /**
- * The audit answers from payload fields, never from a verification's signed envelope; the
- * envelope stays in the ledger (and in packs, read from the store) but not in memory here.
- */
-function slim(entry: LedgerEntry): LedgerEntry {
-  if (entry.kind === 'verification.sealed' && 'attestation' in entry.payload) {
-    entry.payload = { ...entry.payload, attestation: {} };
-  }
-  return entry;
-}
-
-/**
- * The evidence grouped by the links producers write into payloads, so that a deployment can be
- * joined to its change, proposal, delivery run and image without scanning the ledger again.
+ * The evidence grouped by kind, and by the links producers write into payloads, so that a
+ * deployment can be joined to its change, proposal, delivery run and image without scanning the
+ * ledger again. A kind's table for a link is built the first time the kind is looked up by that
+ * link, so only the joins the audit makes are paid for; lookups go through nested maps keyed by
+ * the strings at hand, never by a key assembled per lookup.
  */
 export class EvidenceIndex {
-  private readonly byKind = new Map<string, LedgerEntry[]>();
-  private readonly byLink = new Map<string, LedgerEntry[]>();
-  readonly bySeq = new Map<number, LedgerEntry>();
+  private readonly byKind = new Map<string, AuditedEntry[]>();
+  private readonly tables = new Map<string, Map<LinkField, LinkTable>>();
 
-  constructor(readonly entries: LedgerEntry[]) {
-    for (const entry of entries) this.add(entry);
+  /** `entries` in ledger order, as the loader reads them. */
+  constructor(private readonly entries: AuditedEntry[]) {
+    for (const entry of entries) push(this.byKind, entry.kind, entry);
+  }
+
+  /** The entry with sequence number `seq`, by binary search over the ledger order. */
+  entry(seq: number): AuditedEntry | undefined {
+    let low = 0;
+    let high = this.entries.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (this.entries[middle]!.seq < seq) low = middle + 1;
+      else high = middle;
+    }
+    const found = this.entries[low];
+    return found?.seq === seq ? found : undefined;
   }
 
   /** All entries of `kind`, in ledger order. */
-  all<K extends EvidenceKind>(kind: K): Evidence<K>[] {
-    return (this.byKind.get(kind) ?? []) as Evidence<K>[];
+  all<K extends AuditedKind>(kind: K): Evidence<K>[] {
+    return (this.byKind.get(kind) ?? []) as unknown as Evidence<K>[];
   }
 
-  /** Entries of `kind` whose payload links to `key`, e.g. `proposal:17` or `app:prod/checkout`. */
-  linked<K extends EvidenceKind>(kind: K, key: string): Evidence<K>[] {
-    return (this.byLink.get(`${kind}|${key}`) ?? []) as Evidence<K>[];
+  /** Entries of `kind` whose payload links to `value` by `field`, in ledger order. */
+  linked<K extends AuditedKind>(kind: K, field: LinkField, value: string): Evidence<K>[] {
+    const list = this.table(kind, field).inLedgerOrder.get(value);
+    return (list ?? []) as unknown as Evidence<K>[];
   }
 
   /**
-   * Entries of `kind` linked to `key` recorded in `[from, until)` (ISO times), found by binary
+   * Entries of `kind` linked to `value` recorded in `[from, until)` (ISO times), found by binary
    * search over the list ordered by time.
    */
-  linkedBetween<K extends EvidenceKind>(
+  linkedBetween<K extends AuditedKind>(
     kind: K,
-    key: string,
+    field: LinkField,
+    value: string,
     from: string,
     until?: string,
   ): Evidence<K>[] {
-    const list = this.byTime(`${kind}|${key}`);
+    const list = this.inTimeOrder(kind, field, value);
     const start = lowerBound(list, from);
     const end = until === undefined ? list.length : lowerBound(list, until);
-    return list.slice(start, end) as Evidence<K>[];
+    return list.slice(start, end) as unknown as Evidence<K>[];
   }
 
-  private readonly timeOrdered = new Map<string, LedgerEntry[]>();
-
-  private byTime(link: string): LedgerEntry[] {
-    let sorted = this.timeOrdered.get(link);
-    if (!sorted) {
-      // Ledger order is time order for one writer; sort anyway, stably, for clocks that stepped.
-      sorted = [...(this.byLink.get(link) ?? [])].sort((a, b) =>
-        a.time < b.time ? -1 : a.time > b.time ? 1 : 0,
-      );
-      this.timeOrdered.set(link, sorted);
-    }
-    return sorted;
+  first<K extends AuditedKind>(kind: K, field: LinkField, value: string): Evidence<K> | undefined {
+    return this.linked(kind, field, value)[0];
   }
 
-  first<K extends EvidenceKind>(kind: K, key: string): Evidence<K> | undefined {
-    return this.linked(kind, key)[0];
-  }
-
-  last<K extends EvidenceKind>(kind: K, key: string): Evidence<K> | undefined {
-    const list = this.linked(kind, key);
+  last<K extends AuditedKind>(kind: K, field: LinkField, value: string): Evidence<K> | undefined {
+    const list = this.linked(kind, field, value);
     return list[list.length - 1];
   }
 
-  private add(entry: LedgerEntry): void {
-    this.bySeq.set(entry.seq, entry);
-    push(this.byKind, entry.kind, entry);
-    for (const key of linkKeys(entry)) push(this.byLink, `${entry.kind}|${key}`, entry);
+  private table(kind: AuditedKind, field: LinkField): LinkTable {
+    let ofKind = this.tables.get(kind);
+    if (!ofKind) this.tables.set(kind, (ofKind = new Map()));
+    let table = ofKind.get(field);
+    if (table) return table;
+    const valuesOf = linkValues(field);
+    table = { inLedgerOrder: new Map(), inTimeOrder: new Map() };
+    for (const entry of this.byKind.get(kind) ?? []) {
+      for (const value of valuesOf(entry.payload)) push(table.inLedgerOrder, value, entry);
+    }
+    ofKind.set(field, table);
+    return table;
+  }
+
+  private inTimeOrder(kind: AuditedKind, field: LinkField, value: string): AuditedEntry[] {
+    const table = this.table(kind, field);
+    let sorted = table.inTimeOrder.get(value);
+    if (!sorted) {
+      // Ledger order is time order for one writer; sort anyway, stably, for clocks that stepped.
+      sorted = [...(table.inLedgerOrder.get(value) ?? [])].sort((a, b) =>
+        a.time < b.time ? -1 : a.time > b.time ? 1 : 0,
+      );
+      table.inTimeOrder.set(value, sorted);
+    }
+    return sorted;
   }
 }
 
-/** The payload fields that link evidence together, as `<field>:<value>` keys. */
-const LINK_FIELDS = ['run', 'proposal', 'change', 'app', 'incident', 'deployment', 'id'] as const;
-
-function linkKeys(entry: LedgerEntry): string[] {
-  const payload = entry.payload;
-  const keys: string[] = [];
-  for (const field of LINK_FIELDS) {
-    const value = payload[field];
-    if (typeof value === 'string') keys.push(`${field}:${value}`);
+/** How to read the values of one link from a payload. */
+function linkValues(field: LinkField): (payload: Record<string, unknown>) => string[] {
+  if (field === 'commit') {
+    return (payload) =>
+      COMMIT_FIELDS.map((f) => payload[f]).filter((v): v is string => typeof v === 'string');
   }
-  // Commits and image digests are links too: a deployment names its config commit, a merge
-  // names its head and merge commits, a delivery names its image.
-  for (const field of ['mergeCommit', 'headCommit', 'configCommit'] as const) {
-    const value = payload[field];
-    if (typeof value === 'string') keys.push(`commit:${value}`);
+  if (field === 'digest') {
+    return (payload) => {
+      const image = payload.image;
+      return typeof image === 'string' && image.includes('@') ? [image.split('@')[1]!] : [];
+    };
   }
-  const image = payload.image;
-  if (typeof image === 'string' && image.includes('@')) keys.push(`digest:${image.split('@')[1]}`);
-  return keys;
+  return (payload) => {
+    const value = payload[field];
+    return typeof value === 'string' ? [value] : [];
+  };
 }
 
-function lowerBound(list: LedgerEntry[], time: string): number {
+function lowerBound(list: AuditedEntry[], time: string): number {
   let low = 0;
   let high = list.length;
   while (low < high) {
@@ -200,7 +157,7 @@ function lowerBound(list: LedgerEntry[], time: string): number {
   return low;
 }
 
-function push(map: Map<string, LedgerEntry[]>, key: string, entry: LedgerEntry): void {
+function push<K>(map: Map<K, AuditedEntry[]>, key: K, entry: AuditedEntry): void {
   const list = map.get(key);
   if (list) list.push(entry);
   else map.set(key, [entry]);

@@ -5,7 +5,8 @@ import { evaluateControls, type ControlReport } from '../policy/evaluate.ts';
 import type { Store } from '../store/open.ts';
 import type { WorkspaceContext } from '../workspace/context.ts';
 import { auditDeployments, type AuditScope } from './audit.ts';
-import { EvidenceIndex, loadAuditedEntries } from './evidence-index.ts';
+import { loadAuditedEntries } from './evidence-load.ts';
+import { EvidenceIndex } from './evidence-index.ts';
 import type { AuditedDeployment } from './types.ts';
 
 /** Everything an audit reads: the ledger's store, the workspace's config and keys, and a clock. */

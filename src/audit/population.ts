@@ -65,7 +65,7 @@ function explained(
   if (fieldManager === CD_FIELD_MANAGER) return withinASync(windows.get(app) ?? [], at);
   // An out-of-band write the drift detector caught is drift, audited on the deployment it hit.
   return index
-    .linked('drift.detected', `app:${app}`)
+    .linked('drift.detected', 'app', app)
     .some(
       (d) => d.payload.object === object && Math.abs(Date.parse(d.time) - at) <= MATCH_SLACK_MS,
     );

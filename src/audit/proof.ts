@@ -22,7 +22,7 @@ export function answerProof(
   claimedIncidents: Set<string>,
 ): ProofAnswer {
   const verifications = index
-    .linkedBetween('verification.sealed', `app:${window.app}`, window.from, window.until)
+    .linkedBetween('verification.sealed', 'app', window.app, window.from, window.until)
     .filter((v) => !window.configCommit || v.payload.configCommit === window.configCommit)
     .map((v) => ({
       seq: v.seq,
@@ -32,7 +32,7 @@ export function answerProof(
       liveDigest: v.payload.liveDigest,
     }));
   const drifts = index
-    .linkedBetween('drift.detected', `app:${window.app}`, window.from, window.until)
+    .linkedBetween('drift.detected', 'app', window.app, window.from, window.until)
     .map((d) => describeDrift(index, d, claimedIncidents));
   const proof: ProofAnswer = {
     approvedDigest: digests.approved,
@@ -85,11 +85,11 @@ function describeDrift(
 ): DriftRecord {
   const { app, object, fields, fieldManager, action } = drift.payload;
   const reverted = index
-    .linked('drift.reverted', `app:${app}`)
+    .linked('drift.reverted', 'app', app)
     .find((r) => r.payload.object === object && r.seq > drift.seq);
   const incident = incidentFor(index, drift, claimedIncidents);
   const resolved =
-    incident && index.first('incident.resolved', `incident:${incident.payload.incident}`);
+    incident && index.first('incident.resolved', 'incident', incident.payload.incident);
   return {
     seq: drift.seq,
     at: drift.time,
@@ -119,7 +119,7 @@ function incidentFor(
   claimed: Set<string>,
 ): Evidence<'incident.opened'> | undefined {
   const candidates = index
-    .linked('incident.opened', `app:${drift.payload.app}`)
+    .linked('incident.opened', 'app', drift.payload.app)
     .filter(
       (i) => i.payload.cause === 'drift' && i.seq > drift.seq && !claimed.has(i.payload.incident),
     );

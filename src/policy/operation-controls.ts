@@ -166,15 +166,15 @@ function leastPrivilege(context: ControlContext): ControlOutcome[] {
   }
   return [...runs.entries()].map(([run, seq]) => {
     const subject = `delivery-run:${run}`;
-    const delivery = context.index.bySeq.get(seq)!;
+    const delivery = context.index.entry(seq)!;
     const payload = delivery.payload as { leases?: string[]; clusterCredentialsHeld?: boolean };
     const problems: string[] = [];
     const seqs = [seq];
     if (payload.clusterCredentialsHeld !== false)
       problems.push('the run held a cluster credential');
     for (const lease of payload.leases ?? []) {
-      const opened = context.index.first('broker.lease.opened', `id:${lease}`);
-      const revoked = context.index.first('broker.lease.revoked', `id:${lease}`);
+      const opened = context.index.first('broker.lease.opened', 'id', lease);
+      const revoked = context.index.first('broker.lease.revoked', 'id', lease);
       if (opened) seqs.push(opened.seq);
       if (revoked) seqs.push(revoked.seq);
       if (opened && opened.payload.ttlSeconds > MAX_LEASE_SECONDS)
