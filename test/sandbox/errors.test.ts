@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   api,
   deployment,
+  eventually,
   removeDir,
   startTestSandbox,
   type TestSandbox,
@@ -129,6 +130,12 @@ describe('bad input gets the Status a real API server returns, and nothing is st
   it('refuses a duplicate (409 AlreadyExists) and a stale resourceVersion (409 Conflict)', async () => {
     const created = await api(sandbox, 'POST', deployments, deployment('web'));
     expect(created.status).toBe(201);
+    // The simulated rollout writes status; let it settle so it cannot move the resourceVersion
+    // that the refusals below assert unchanged.
+    await eventually(
+      async () =>
+        (await api(sandbox, 'GET', `${deployments}/web`)).body.status?.readyReplicas === 2,
+    );
     const duplicate = await expectRefused(
       () => api(sandbox, 'POST', deployments, deployment('web')),
       409,

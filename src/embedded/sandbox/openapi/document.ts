@@ -4,8 +4,19 @@ import type { ResourceRegistry, ResourceType } from '../resources.ts';
 import type { ObjectStore } from '../store.ts';
 import { definitions, kindDefinitions, type Definition } from './definitions.ts';
 
-const metaNames = new Set(['ObjectMeta', 'LabelSelector']);
-const appsNames = new Set(['DeploymentSpec', 'StatefulSetSpec', 'DaemonSetSpec', 'ReplicaSetSpec']);
+const metaNames = new Set(['ObjectMeta', 'LabelSelector', 'LabelSelectorRequirement']);
+const appsNames = new Set([
+  'DeploymentSpec',
+  'DeploymentStrategy',
+  'RollingUpdateDeployment',
+  'StatefulSetSpec',
+  'StatefulSetUpdateStrategy',
+  'RollingUpdateStatefulSetStrategy',
+  'DaemonSetSpec',
+  'DaemonSetUpdateStrategy',
+  'RollingUpdateDaemonSet',
+  'ReplicaSetSpec',
+]);
 
 /** The component name a definition has, following the Kubernetes naming. */
 export function componentName(name: string): string {
@@ -19,6 +30,23 @@ export function componentName(name: string): string {
 }
 
 const ref = (name: string): JsonObject => ({ $ref: `#/components/schemas/${componentName(name)}` });
+
+// The apimachinery scalars that JSON writes as a string or a number. Without a `type` of their
+// own, kubectl explain shows their names (`<IntOrString>`, `map[string]Quantity`).
+const scalarComponents: JsonObject = {
+  'io.k8s.apimachinery.pkg.util.intstr.IntOrString': {
+    description: 'A number or a string, e.g. a port number or a port name, or a percentage.',
+    'x-kubernetes-int-or-string': true,
+    anyOf: [{ type: 'integer' }, { type: 'string' }],
+  },
+  'io.k8s.apimachinery.pkg.api.resource.Quantity': {
+    description: "A resource amount with an optional suffix: '100m' CPU, '256Mi' memory, '2'.",
+    oneOf: [{ type: 'string' }, { type: 'number' }],
+  },
+};
+const scalarRef = (name: string): JsonObject => ({
+  allOf: [{ $ref: `#/components/schemas/io.k8s.apimachinery.pkg.${name}` }],
+});
 
 function propertySchema(
   field: string,
@@ -54,14 +82,16 @@ function propertySchema(
       return { description, type: 'integer', format: 'int32' };
     case 'map':
       return { description, type: 'object', additionalProperties: { type: 'string', default: '' } };
+    case 'quantities':
+      return {
+        description,
+        type: 'object',
+        additionalProperties: scalarRef('api.resource.Quantity'),
+      };
     case 'open':
       return { description, type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
     case 'int-or-string':
-      return {
-        description,
-        'x-kubernetes-int-or-string': true,
-        anyOf: [{ type: 'integer' }, { type: 'string' }],
-      };
+      return { description, ...scalarRef('util.intstr.IntOrString') };
     default:
       return { description, type };
   }
@@ -83,7 +113,7 @@ function definitionSchema(name: string, definition: Definition): JsonObject {
 
 /** The schemas of every built-in definition, by component name. */
 export function builtinSchemas(): JsonObject {
-  const schemas: JsonObject = {};
+  const schemas: JsonObject = { ...scalarComponents };
   for (const [name, definition] of Object.entries({ ...definitions, ...kindDefinitions })) {
     schemas[componentName(name)] = definitionSchema(name, definition);
   }
