@@ -1,5 +1,5 @@
 import { verifyLedger } from '../ledger/verify.ts';
-import { sealCheckpoint } from '../server/control-plane.ts';
+import { sealWorkspaceLedger } from '../workspace/checkpoint.ts';
 import { controlPlaneUrl, type DemoStep } from './context.ts';
 
 export const controlPlaneStep: DemoStep = {
@@ -17,7 +17,7 @@ export const controlPlaneStep: DemoStep = {
 export const sealAndVerifyStep: DemoStep = {
   title: 'A signed checkpoint seals the ledger, and the whole chain verifies',
   async run({ ws, say }) {
-    const checkpoint = await sealCheckpoint(ws);
+    const checkpoint = await sealWorkspaceLedger(ws);
     say(
       `checkpoint over ${checkpoint?.treeSize} entries, root ${checkpoint?.rootHash.slice(0, 16)}…, signed by control-plane key ${checkpoint?.keyId}`,
     );

@@ -1,10 +1,12 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { startLedgerForwarder } from '../adapters/forwarder.ts';
 import type { Logger } from '../log.ts';
 import type { WorkspaceContext } from '../workspace/context.ts';
 import type { Forge } from '../domain/forge.ts';
 import type { Identity } from '../domain/identity.ts';
 import { createServer } from './app.ts';
+import { sealWorkspaceLedger } from '../workspace/checkpoint.ts';
 import { changeManagementFor } from '../change/index.ts';
 import { LocalIdentity } from '../embedded/identity/index.ts';
 import { registerDashboard } from './routes/dashboard.ts';
@@ -43,6 +45,8 @@ export interface ControlPlaneOptions {
   forge?: Forge;
   /** Run the built-in CD engine (default: when the workspace's cdEngine adapter is builtin). */
   cdEngine?: boolean;
+  /** Forward new ledger entries to the configured sinks this often (default 10 s). */
+  sinkIntervalMs?: number;
 }
 
 /**
@@ -98,6 +102,18 @@ export async function startControlPlane(
 
     const sealer = startCheckpointTimer(ws, options);
     stops.push(async () => clearInterval(sealer));
+
+    const sinks = ws.connected?.sinks ?? [];
+    if (sinks.length > 0) {
+      const forwarder = startLedgerForwarder({
+        ledger: ws.ledger,
+        sinks,
+        positionsFile: join(ws.paths.stateDir, 'sink-positions.json'),
+        intervalMs: options.sinkIntervalMs ?? 10_000,
+        onFailure: (sink, error) => options.logger.warn({ sink, err: error }, 'sink behind'),
+      });
+      stops.push(() => forwarder.stop());
+    }
   } catch (error) {
     await stopAll();
     throw error;
@@ -114,29 +130,12 @@ function startCheckpointTimer(
   const interval = options.checkpointIntervalMs ?? 60_000;
   if (interval <= 0) return undefined;
   const timer = setInterval(() => {
-    void sealCheckpoint(ws).catch((error) =>
+    void sealWorkspaceLedger(ws).catch((error) =>
       options.logger.warn({ err: error }, 'checkpoint not sealed'),
     );
   }, interval);
   timer.unref();
   return timer;
-}
-
-/** Seals a checkpoint over the ledger so far, under a one-minute lease on the control-plane key. */
-export async function sealCheckpoint(ws: WorkspaceContext) {
-  const head = await ws.ledger.head();
-  const latest = await ws.ledger.latestCheckpoint();
-  if (!head || latest?.treeSize === head.seq) return latest;
-  const lease = await ws.broker.openLease({
-    holder: 'system:checkpointer',
-    scopes: ['sign:control-plane'],
-    ttlSeconds: 60,
-  });
-  try {
-    return await ws.ledger.seal(await ws.broker.signer(lease.id, 'control-plane'));
-  } finally {
-    await ws.broker.revokeLease(lease.id);
-  }
 }
 
 function writeEndpoints(file: string, endpoints: Endpoint[]): void {

@@ -48,10 +48,19 @@ describe('changeproof CLI', () => {
   });
 
   it('seals, lists as json and verifies; a tampered entry fails verify naming it', () => {
+    const empty = runCli(['ledger', 'seal', '-w', ws]);
+    expect(empty.status).toBe(1);
+    expect(empty.stderr).toMatch(/the ledger has no entries to seal yet/);
+    // Issuing a token is a decision the ledger records.
+    expect(runCli(['token', 'issue', 'erin', '-w', ws]).status).toBe(0);
     expect(runCli(['ledger', 'seal', '-w', ws]).status).toBe(0);
     const list = runCli(['ledger', 'list', '-w', ws, '--output', 'json']);
     const entries = JSON.parse(list.stdout) as { seq: number; kind: string }[];
-    expect(entries.map((e) => e.kind)).toContain('broker.lease.opened');
+    expect(entries.map((e) => e.kind)).toEqual([
+      'identity.token-issued',
+      'broker.lease.opened',
+      'broker.lease.revoked',
+    ]);
     const show = runCli(['ledger', 'show', '1', '-w', ws, '-o', 'yaml']);
     expect(show.stdout).toMatch(/^seq: 1$/m);
     expect(runCli(['ledger', 'verify', '-w', ws]).stdout).toMatch(
@@ -60,6 +69,7 @@ describe('changeproof CLI', () => {
 
     const copy = join(base, 'tampered');
     runCli(['init', copy]);
+    runCli(['token', 'issue', 'erin', '-w', copy]);
     runCli(['ledger', 'seal', '-w', copy]);
     const sqlite = `update ledger_entries set actor = 'mallory' where seq = 1`;
     runSqlite(join(copy, 'changeproof.db'), sqlite);
@@ -92,6 +102,7 @@ describe('changeproof CLI', () => {
     const loose = join(base, 'loose');
     runCli(['init', loose]);
     chmodSync(join(loose, 'keys', 'control-plane.key'), 0o644);
+    runCli(['token', 'issue', 'erin', '-w', loose]);
     const result = runCli(['ledger', 'seal', '-w', loose]);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/control-plane\.key: key is readable by others .*chmod 600/);

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ChangeproofError } from '../../errors.ts';
 import type { LedgerEntry } from '../../ledger/entry.ts';
 import { verifyLedger } from '../../ledger/verify.ts';
+import { sealWorkspaceLedger } from '../../workspace/checkpoint.ts';
 import { commandContext, withWorkspace } from '../context.ts';
 import { printRows, printValue } from '../output.ts';
 
@@ -64,18 +65,12 @@ export function ledgerCommand(): Command {
     .description('seal every entry so far under a checkpoint signed by the control-plane key')
     .action(async (_options, command: Command) => {
       const context = commandContext(command);
-      const checkpoint = await withWorkspace(context, async (ws) => {
-        const lease = await ws.broker.openLease({
-          holder: 'system:ledger-seal',
-          scopes: ['sign:control-plane'],
-          ttlSeconds: 60,
-        });
-        try {
-          return await ws.ledger.seal(await ws.broker.signer(lease.id, 'control-plane'));
-        } finally {
-          await ws.broker.revokeLease(lease.id);
-        }
-      });
+      const checkpoint = await withWorkspace(context, (ws) =>
+        sealWorkspaceLedger(ws, 'system:ledger-seal'),
+      );
+      if (!checkpoint) {
+        throw new ChangeproofError('LEDGER_EMPTY', 'the ledger has no entries to seal yet');
+      }
       const { envelope: _envelope, ...summary } = checkpoint;
       printValue(summary, context.output === 'table' ? 'yaml' : context.output);
     });
