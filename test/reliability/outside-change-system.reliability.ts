@@ -50,6 +50,12 @@ describe('outside failures: the change system (ServiceNow) during merges', () =>
       const before = await bed.mainHead();
 
       // Without the change system, neither the normal path nor a plain emergency merges.
+      // CAB approves during the outage; the approval may land, but the merge still needs the
+      // change record to move, which the change system must answer.
+      const approval = await bed.cm.service.approve(bed.as('carol'), proposal.id).then(
+        () => 'approved',
+        (error: { code?: string }) => `approval refused ${error.code}`,
+      );
       const refusal = (await bed.cm.service.merge(bed.as('alice'), proposal.id).then(
         () => undefined,
         (error: unknown) => error,
@@ -81,7 +87,7 @@ describe('outside failures: the change system (ServiceNow) during merges', () =>
         retroactive: true,
       });
       outcomes[name] =
-        `merge refused ${refusal!.code}, break-glass recorded, record filed on return`;
+        `${approval}, merge refused ${refusal!.code}, break-glass recorded, record filed on return`;
       figures(context, outcomes);
     }
     const rows = servicenow.tables.get('change_request') ?? [];
