@@ -3,14 +3,14 @@ import { basename, join } from 'node:path';
 import type { ChangeproofConfig } from '../config/schema.ts';
 import type { ChangeSystem } from '../domain/change-system.ts';
 import type { Actor } from '../domain/identity.ts';
-import { EmbeddedForge } from '../embedded/forge/index.ts';
-import type { AllowedSigner } from '../embedded/forge/ssh-signing.ts';
+import { EmbeddedForge, type ForgePolicy } from '../embedded/forge/index.ts';
+import type { AllowedSigner } from '../gitops/allowed-signers.ts';
 import { LocalIdentity } from '../embedded/identity/index.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { Store } from '../store/open.ts';
 import type { WorkspaceContext } from '../workspace/context.ts';
 import type { CheckResult } from './checks.ts';
-import { rolesByName, type ChangeContext } from './context.ts';
+import { rolesByName, type ChangeContext, type GovernedForge } from './context.ts';
 import {
   declareEmergency,
   openOwedChangeRecords,
@@ -34,6 +34,8 @@ export interface ChangeManagementOptions {
   allowedSigners: AllowedSigner[];
   /** The native change system by default; connected mode passes ServiceNow's. */
   changeSystem?: ChangeSystem;
+  /** The embedded forge by default; connected mode passes GitHub's, given the service as policy. */
+  forge?: (policy: ForgePolicy) => GovernedForge;
   clock?: () => Date;
   /** The render check; real kustomize by default. */
   checks?: (
@@ -47,7 +49,7 @@ export interface ChangeManagementOptions {
  * emergency path, the lifecycle the CD plane drives, and local identities.
  */
 export class ChangeManagement {
-  readonly forge: EmbeddedForge;
+  readonly forge: GovernedForge;
   readonly service: ChangeService;
   readonly lifecycle: ChangeLifecycle;
   readonly identity: LocalIdentity;
@@ -64,10 +66,18 @@ export class ChangeManagement {
       clock,
       roles: rolesByName(options.config),
       // The forge and its policy (the service) refer to each other; the forge is set just below.
-      forge: undefined as unknown as EmbeddedForge,
+      forge: undefined as unknown as GovernedForge,
     };
     this.service = new ChangeService(context, options.checks);
-    this.forge = new EmbeddedForge({
+    this.forge = options.forge?.(this.service) ?? this.embeddedForge(options, clock);
+    context.forge = this.forge;
+    this.context = context;
+    this.lifecycle = new ChangeLifecycle(context);
+    this.identity = new LocalIdentity(options.config, options.store, options.ledger, clock);
+  }
+
+  private embeddedForge(options: ChangeManagementOptions, clock: () => Date): EmbeddedForge {
+    return new EmbeddedForge({
       gitDir: options.gitDir,
       store: options.store,
       ledger: options.ledger,
@@ -77,10 +87,6 @@ export class ChangeManagement {
       policy: this.service,
       clock,
     });
-    context.forge = this.forge;
-    this.context = context;
-    this.lifecycle = new ChangeLifecycle(context);
-    this.identity = new LocalIdentity(options.config, options.store, options.ledger, clock);
   }
 
   declareEmergency(actor: Actor, request: EmergencyRequest) {
@@ -105,13 +111,15 @@ export class ChangeManagement {
 }
 
 /**
- * Change management over a workspace. Allowed commit signers: the pipeline key, and one SSH
- * public key per person in `keys/signers/<user>.pub`.
+ * Change management over a workspace, with the forge and change system changeproof.yaml selects
+ * (the workspace's connected adapters, else the embedded ones). Allowed commit signers of the
+ * embedded forge: the pipeline key, and one SSH public key per person in `keys/signers/<user>.pub`.
  */
 export function changeManagementFor(
   ws: WorkspaceContext,
   options: Partial<Pick<ChangeManagementOptions, 'changeSystem' | 'clock' | 'checks'>> = {},
 ): ChangeManagement {
+  const connected = ws.connected;
   return new ChangeManagement({
     config: ws.config,
     store: ws.store,
@@ -119,6 +127,8 @@ export function changeManagementFor(
     gitDir: ws.paths.configRepo,
     stateDir: join(ws.paths.stateDir, 'forge'),
     allowedSigners: workspaceSigners(ws.paths.keysDir),
+    ...(connected?.changeSystem ? { changeSystem: connected.changeSystem } : {}),
+    ...(connected?.forgeFor ? { forge: connected.forgeFor } : {}),
     ...options,
   });
 }

@@ -33,17 +33,35 @@ export async function commitSigned(request: SignedCommitRequest): Promise<string
   const parents = request.parents ?? [
     (await git(['rev-parse', 'HEAD'], { cwd: request.cwd })).trim(),
   ];
-  const unsigned = commitText({ ...request, tree, parents });
-  const signature = await signSshsig(Buffer.from(unsigned), 'git', request.signer);
-  const signed = withSignatureHeader(unsigned, signature);
-
-  const commit = (
-    await git(['hash-object', '-t', 'commit', '-w', '--stdin'], { cwd: request.cwd, input: signed })
-  ).trim();
+  const commit = await writeSignedCommitObject({ ...request, tree, parents });
   await git(['update-ref', '-m', 'changeproof: signed commit', request.ref ?? 'HEAD', commit], {
     cwd: request.cwd,
   });
   return commit;
+}
+
+/**
+ * Writes a signed commit object for `tree` with `parents` into the repository at `cwd` (bare or
+ * not) and returns its id; no ref moves. The signature covers the commit exactly as git hashes it
+ * without the `gpgsig` header, which is what `git verify-commit` checks.
+ */
+export async function writeSignedCommitObject(request: {
+  cwd: string;
+  tree: string;
+  parents: string[];
+  message: string;
+  author: GitIdentity;
+  committer?: GitIdentity;
+  signer: Signer;
+}): Promise<string> {
+  const unsigned = commitText(request);
+  const signature = await signSshsig(Buffer.from(unsigned), 'git', request.signer);
+  const signed = withSignatureHeader(unsigned, signature);
+  const id = await git(['hash-object', '-t', 'commit', '-w', '--stdin'], {
+    cwd: request.cwd,
+    input: signed,
+  });
+  return id.trim();
 }
 
 /** The raw commit object text without a signature: what the signature covers. */

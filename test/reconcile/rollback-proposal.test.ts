@@ -10,7 +10,7 @@ import { Ledger } from '../../src/ledger/ledger.ts';
 import { requestRollback } from '../../src/reconcile/rollback.ts';
 import { freshStore } from '../support/stores.ts';
 import { testSigner } from '../support/signer.ts';
-import { writeAllowedSigners } from '../../src/embedded/forge/ssh-signing.ts';
+import { writeAllowedSigners } from '../../src/gitops/allowed-signers.ts';
 
 /** The one forge call rollback makes, over a real bare repository. */
 function recordingForge(repositoryUrl: string, opened: OpenProposalRequest[]): Forge {

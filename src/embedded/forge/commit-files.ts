@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { git } from '../../gitops/git.ts';
 import type { Signer } from '../../supply-chain/signer.ts';
-import { writeSignedCommit } from './ssh-signing.ts';
+import { writeSignedCommitObject } from '../../gitops/signed-commit.ts';
 
 export interface CommitFilesRequest {
   /** The bare config repo. */
@@ -44,12 +44,12 @@ export async function commitFilesSigned(request: CommitFilesRequest): Promise<st
       });
     }
     const tree = (await git(['write-tree'], { cwd: gitDir, env })).trim();
-    const commit = await writeSignedCommit({
+    const commit = await writeSignedCommitObject({
       cwd: gitDir,
       tree,
       parents: [parent],
       message: request.message,
-      author: request.author,
+      author: { ...request.author, date: new Date() },
       signer: request.signer,
     });
     await git(['update-ref', `refs/heads/${request.branch}`, commit], { cwd: gitDir });

@@ -26,7 +26,7 @@ import {
 } from './protection.ts';
 import { rowToProposal, rowToReview, rowToStatus } from './rows.ts';
 import { verifyCommitRange } from './signatures.ts';
-import { writeAllowedSigners, type AllowedSigner } from './ssh-signing.ts';
+import { writeAllowedSigners, type AllowedSigner } from '../../gitops/allowed-signers.ts';
 
 export type MergePath = 'normal' | 'emergency' | 'break-glass' | 'automatic';
 export interface MergeOptions {
