@@ -21,7 +21,12 @@ describe('renderKustomization (real kustomize)', () => {
     const objects = await renderKustomization(join(root, 'apps/checkout/overlays/prod'));
     expect(
       objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`).sort(),
-    ).toEqual(['Deployment/checkout-prod/checkout', 'Service/checkout-prod/checkout']);
+      // The base's namespace is renamed by the overlay, so the first sync can create it.
+    ).toEqual([
+      'Deployment/checkout-prod/checkout',
+      'Namespace/undefined/checkout-prod',
+      'Service/checkout-prod/checkout',
+    ]);
     const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as {
       spec: { template: { spec: { containers: { image: string }[] } } };
       metadata: { labels: Record<string, string> };
