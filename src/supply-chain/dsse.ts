@@ -1,4 +1,4 @@
-import { createPublicKey, createVerify } from 'node:crypto';
+import { createPublicKey, createVerify, type KeyObject } from 'node:crypto';
 import type { Signer } from './signer.ts';
 
 /** A DSSE envelope as the spec and cosign write it. */
@@ -32,11 +32,12 @@ export async function signEnvelope(
 }
 
 /**
- * True when at least one signature in the envelope verifies with `publicKeyPem`.
+ * True when at least one signature in the envelope verifies with `publicKey` (PEM, or a key
+ * object parsed once by a caller that verifies many envelopes).
  * The caller still checks the payload type and what the payload says.
  */
-export function verifyEnvelope(envelope: DsseEnvelope, publicKeyPem: string): boolean {
-  const key = createPublicKey(publicKeyPem);
+export function verifyEnvelope(envelope: DsseEnvelope, publicKey: string | KeyObject): boolean {
+  const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
   const pae = preAuthEncoding(envelope.payloadType, Buffer.from(envelope.payload, 'base64'));
   return envelope.signatures.some((signature) => {
     const verifier = createVerify('sha256');

@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { createPublicKey, hash, type KeyObject } from 'node:crypto';
 import { keyIdOf } from '../../embedded/secret-broker/keys.ts';
 import { canonicalize } from '../../ledger/canonical.ts';
 import { checkCheckpoint, type Checkpoint } from '../../ledger/checkpoint.ts';
@@ -244,6 +244,7 @@ class PackCheck {
     const proven = new Set<number>();
     if (!data) return (this.problem('FILE_MISSING', `${file} is missing`, file), proven);
     const root = Buffer.from(checkpoint.rootHash, 'hex');
+    const publicKey = parsedKey(key);
     let previous: PackedEntry['entry'] | undefined;
     for (const line of data.toString('utf8').split('\n')) {
       if (line === '') continue;
@@ -276,14 +277,14 @@ class PackCheck {
       if (previous && previous.seq === seq - 1 && packed.entry.prev !== previous.hash) {
         this.problem('CHAIN_BROKEN', `entry ${seq} does not link to entry ${seq - 1}`, file, seq);
       }
-      this.checkAttestation(packed.entry, key);
+      this.checkAttestation(packed.entry, publicKey);
       previous = packed.entry;
       proven.add(seq);
     }
     return proven;
   }
 
-  checkAttestation(entry: PackedEntry['entry'], key: string): void {
+  checkAttestation(entry: PackedEntry['entry'], key: KeyObject | string): void {
     const attestation = entry.payload.attestation as DsseEnvelope | undefined;
     if (entry.kind !== 'verification.sealed' || !attestation?.signatures) return;
     this.attestations += 1;
@@ -349,11 +350,20 @@ function parseLine(line: string): PackedEntry | undefined {
   }
 }
 
-function safeVerify(envelope: DsseEnvelope, key: string): boolean {
+function safeVerify(envelope: DsseEnvelope, key: KeyObject | string): boolean {
   try {
     return verifyEnvelope(envelope, key);
   } catch {
     return false;
+  }
+}
+
+/** The key parsed once for the many attestations; as text if it does not parse (each then fails). */
+function parsedKey(key: string): KeyObject | string {
+  try {
+    return createPublicKey(key);
+  } catch {
+    return key;
   }
 }
 
