@@ -3,7 +3,7 @@ import { keyIdOf } from '../../embedded/secret-broker/keys.ts';
 import { canonicalize } from '../../ledger/canonical.ts';
 import { checkCheckpoint, type Checkpoint } from '../../ledger/checkpoint.ts';
 import { hashEntry } from '../../ledger/entry.ts';
-import { leafHash, verifyInclusion } from '../../ledger/merkle.ts';
+import { leafHash } from '../../ledger/merkle.ts';
 import { envelopePayload, verifyEnvelope, type DsseEnvelope } from '../../supply-chain/dsse.ts';
 import { messageOf } from '../../errors.ts';
 import {
@@ -13,6 +13,7 @@ import {
   type PackManifest,
   type PackedEntry,
 } from './layout.ts';
+import { InclusionChecker } from './inclusion.ts';
 import { readZip, writeZip, type PackFile } from './zip.ts';
 
 export type PackProblemCode =
@@ -243,7 +244,10 @@ class PackCheck {
     const file = PACK_FILES.entries;
     const proven = new Set<number>();
     if (!data) return (this.problem('FILE_MISSING', `${file} is missing`, file), proven);
-    const root = Buffer.from(checkpoint.rootHash, 'hex');
+    const inclusion = new InclusionChecker(
+      checkpoint.treeSize,
+      Buffer.from(checkpoint.rootHash, 'hex'),
+    );
     const publicKey = parsedKey(key);
     let previous: PackedEntry['entry'] | undefined;
     for (const line of data.toString('utf8').split('\n')) {
@@ -260,11 +264,10 @@ class PackCheck {
         this.problem('ENTRY_ALTERED', `entry ${seq} does not match its hash`, file, seq);
         continue;
       }
-      const path = packed.path.map((h) => Buffer.from(h, 'hex'));
       const included =
         packed.leafIndex === seq - 1 &&
         packed.treeSize === checkpoint.treeSize &&
-        verifyInclusion(leafHash(claimed), packed.leafIndex, packed.treeSize, path, root);
+        inclusion.verify(leafHash(claimed), packed.leafIndex, packed.path);
       if (!included) {
         this.problem(
           'ENTRY_NOT_INCLUDED',
