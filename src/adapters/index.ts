@@ -90,8 +90,9 @@ function buildForge(
     owner: settings.owner,
     repo: settings.repo,
     cloneUrl: settings.cloneUrl ?? `https://github.com/${settings.owner}/${settings.repo}.git`,
-    // One token for the control plane; reviewers review on GitHub itself.
-    tokenFor: () => token,
+    // The control plane's token, or a person's own (GITHUB_TOKEN_<USER>) when they act through
+    // changeproof: GitHub attributes a review to the token's owner, never to a name we send.
+    tokenFor: (actor) => (actor ? env[userTokenVariable(actor)] : undefined) ?? token,
     ledger: deps.ledger,
     policy: deps.forgePolicy,
   });
@@ -146,6 +147,11 @@ function buildSinks(config: ChangeproofConfig, env: NodeJS.ProcessEnv): Evidence
     );
   }
   return sinks;
+}
+
+/** `GITHUB_TOKEN_<USER>`: the user name upper-cased, other characters as `_`. */
+export function userTokenVariable(user: string): string {
+  return `GITHUB_TOKEN_${user.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {

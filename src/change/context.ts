@@ -1,11 +1,25 @@
 import type { ChangeproofConfig, Role } from '../config/schema.ts';
 import type { ChangeSystem, OpenChangeRequest } from '../domain/change-system.ts';
-import type { EmbeddedForge } from '../embedded/forge/index.ts';
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { Store } from '../store/open.ts';
 import { resolveGovernance, type EffectiveGovernance } from './governance.ts';
 import { ChangeError } from './errors.ts';
-import type { Proposal } from '../domain/forge.ts';
+import type { CommitStatus, Forge, Proposal, Review } from '../domain/forge.ts';
+
+/**
+ * The forge as change management drives it: the port, plus the reads and the status write the
+ * gate makes inside one write-locked transaction, and closing without merging. The embedded forge
+ * keeps these in the workspace database; a connected forge answers them from its API.
+ */
+export interface GovernedForge extends Forge {
+  getProposalIn(db: Kysely<Database>, id: string): Promise<Proposal>;
+  listReviewsIn(db: Kysely<Database>, id: string): Promise<Review[]>;
+  listStatusesIn(db: Kysely<Database>, commit: string): Promise<CommitStatus[]>;
+  writeStatus(db: Kysely<Database>, input: Omit<CommitStatus, 'updatedAt'>): Promise<CommitStatus>;
+  closeProposal(id: string, actor: string): Promise<Proposal>;
+}
 
 /** What review and change management work with, passed in once. */
 export interface ChangeContext {
@@ -15,7 +29,7 @@ export interface ChangeContext {
   store: Store;
   ledger: Ledger;
   changeSystem: ChangeSystem;
-  forge: EmbeddedForge;
+  forge: GovernedForge;
   clock: () => Date;
   roles: ReadonlyMap<string, readonly Role[]>;
 }

@@ -96,6 +96,8 @@ export async function startWorkspaceCdEngine(options: WorkspaceEngineOptions): P
       };
     },
     lifecycle: workspaceLifecycle(ws),
+    // ServiceNow incidents in connected mode; the ledger's own otherwise.
+    ...(ws.connected?.incidents ? { incidents: ws.connected.incidents } : {}),
     cacheDir: join(ws.paths.stateDir, 'cd-cache'),
     mode: options.mode,
     onError: (error, context) => log.warn({ err: error, context }, 'cd engine step failed'),

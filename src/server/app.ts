@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { GithubWebhookReceiver } from '../adapters/github/index.ts';
 import { changeManagementFor } from '../change/index.ts';
 import { isChangeproofError, type ErrorCategory } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -83,6 +84,26 @@ export function createServer(options: ServerOptions): {
   });
 
   void app.register(changeRoutes, { changes: changeManagementFor(options.workspace) });
+  const githubWebhooks = options.workspace.connected?.githubWebhooks;
+  if (githubWebhooks) void app.register(githubWebhookRoute, { receiver: githubWebhooks });
 
   return { app, metrics };
+}
+
+/**
+ * `POST /webhooks/github`: GitHub signs the bytes it sends, so this route's body stays the raw
+ * Buffer (its own content-type parser, encapsulated in this plugin) for the receiver to verify.
+ */
+async function githubWebhookRoute(
+  app: FastifyInstance,
+  options: { receiver: GithubWebhookReceiver },
+): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  const schema = { tags: ['webhooks'], security: [], summary: 'GitHub webhook deliveries' };
+  app.post('/webhooks/github', { schema }, async (request, reply) => {
+    const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const outcome = await options.receiver.receive({ headers: request.headers, rawBody });
+    return reply.status(outcome.status).send(outcome);
+  });
 }

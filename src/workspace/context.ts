@@ -1,4 +1,9 @@
 import { isAbsolute, resolve } from 'node:path';
+import {
+  connectedPorts,
+  selectsConnectedAdapters,
+  type ConnectedPorts,
+} from '../adapters/workspace.ts';
 import { loadConfig } from '../config/load.ts';
 import type { ChangeproofConfig } from '../config/schema.ts';
 import { EmbeddedSecretBroker } from '../embedded/secret-broker/broker.ts';
@@ -15,6 +20,8 @@ export interface WorkspaceContext {
   store: Store;
   ledger: Ledger;
   broker: SecretBroker;
+  /** The connected adapters changeproof.yaml selects; absent in local mode. */
+  connected?: ConnectedPorts;
   /** The control-plane public key that checkpoints and verifications are checked with. */
   controlPlanePublicKey: string;
   close(): Promise<void>;
@@ -22,23 +29,41 @@ export interface WorkspaceContext {
 
 export async function openWorkspace(
   root: string,
-  options: { database?: string } = {},
+  /** `env`: where connected adapters read credentials; process.env by default. */
+  options: { database?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<WorkspaceContext> {
   const paths = workspacePaths(root);
   const config = loadConfig(paths.config);
   const controlPlanePublicKey = loadPublicKeyPem(paths.keysDir, 'control-plane');
   const store = await openStore(resolveDatabase(options.database ?? config.database, paths.root));
   const ledger = new Ledger(store);
-  const broker = new EmbeddedSecretBroker({ keysDir: paths.keysDir, store, ledger });
-  return {
+  const embeddedBroker = new EmbeddedSecretBroker({ keysDir: paths.keysDir, store, ledger });
+  const workspace: WorkspaceContext = {
     paths,
     config,
     store,
     ledger,
-    broker,
+    broker: embeddedBroker,
     controlPlanePublicKey,
     close: () => store.close(),
   };
+  if (!selectsConnectedAdapters(config)) return workspace;
+  try {
+    const connected = connectedPorts(config, {
+      ledger,
+      embeddedSecrets: embeddedBroker,
+      ...(options.env ? { env: options.env } : {}),
+    });
+    workspace.connected = connected;
+    workspace.broker = connected.secrets;
+    // With Vault, checkpoints and verifications are signed by Vault's control-plane key.
+    if (connected.secrets !== embeddedBroker)
+      workspace.controlPlanePublicKey = await connected.secrets.publicKey('control-plane');
+    return workspace;
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
 }
 
 /** A relative SQLite path in the config is relative to the workspace, not the caller's folder. */

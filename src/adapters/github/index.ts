@@ -1,18 +1,16 @@
+import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import type { GovernedForge } from '../../change/context.ts';
 import { ChangeError } from '../../change/errors.ts';
 import type { ChangeEvidence } from '../../domain/change-system.ts';
 import { evidenceOf, recordEvidence } from '../../domain/evidence.ts';
-import type {
-  CommitStatus,
-  Forge,
-  OpenProposalRequest,
-  Proposal,
-  Review,
-} from '../../domain/forge.ts';
+import type { CommitStatus, OpenProposalRequest, Proposal, Review } from '../../domain/forge.ts';
 import type { ForgePolicy, MergeOptions, MergePath } from '../../embedded/forge/index.ts';
 import { assertIndependent } from '../../embedded/forge/index.ts';
 import { protectionViolations } from '../../embedded/forge/protection.ts';
 import type { Ledger } from '../../ledger/ledger.ts';
+import { rowToEntry } from '../../ledger/rows.ts';
+import type { Database } from '../../store/schema.ts';
 import { snapshotApprovals } from './approvals.ts';
 import { GithubApi, type GithubApiOptions } from './api.ts';
 import { GithubError } from './errors.ts';
@@ -50,7 +48,7 @@ const EVIDENCE_MARK = /<!-- changeproof:evidence (\{.*?\}) -->/s;
  * branch protection the embedded forge enforces. What happened is written to the ledger as it
  * happens, including the approvals at merge, because GitHub's reviews can change afterwards.
  */
-export class GithubForge implements Forge {
+export class GithubForge implements GovernedForge {
   readonly repositoryUrl: string;
   private readonly api: GithubApi;
   private readonly userOf: (login: string) => string;
@@ -196,6 +194,42 @@ export class GithubForge implements Forge {
     return [...latest.values()];
   }
 
+  // The gate decides inside a workspace transaction; GitHub holds these records, so the
+  // transaction serialises changeproof's own decisions and the reads go to GitHub.
+  async getProposalIn(db: Kysely<Database>, id: string): Promise<Proposal> {
+    // The ledger is read on `db`: inside the caller's transaction the store has no other handle.
+    return this.toProposal(await this.pull(id), db);
+  }
+
+  listReviewsIn(_db: Kysely<Database>, id: string): Promise<Review[]> {
+    return this.listReviews(id);
+  }
+
+  listStatusesIn(_db: Kysely<Database>, commit: string): Promise<CommitStatus[]> {
+    return this.listStatuses(commit);
+  }
+
+  writeStatus(
+    _db: Kysely<Database>,
+    status: Omit<CommitStatus, 'updatedAt'>,
+  ): Promise<CommitStatus> {
+    return this.setStatus(status);
+  }
+
+  /** Closes the pull request without merging it. */
+  async closeProposal(id: string, actor: string): Promise<Proposal> {
+    const proposal = await this.getProposal(id);
+    if (proposal.state !== 'open')
+      throw new ChangeError('PROPOSAL_NOT_OPEN', `proposal ${id} is ${proposal.state}`);
+    const pull = await this.api.call(pullRequestSchema, {
+      method: 'PATCH',
+      path: this.api.repoPath(`/pulls/${id}`),
+      body: { state: 'closed' },
+      actor,
+    });
+    return this.toProposal(pull);
+  }
+
   async merge(id: string, actor: string, options: MergeOptions = {}): Promise<Proposal> {
     try {
       return await this.protectedMerge(id, actor, options);
@@ -313,7 +347,7 @@ export class GithubForge implements Forge {
     });
   }
 
-  private async toProposal(pull: PullRequest): Promise<Proposal> {
+  private async toProposal(pull: PullRequest, db?: Kysely<Database>): Promise<Proposal> {
     const id = String(pull.number);
     const files = await this.api.listAll(pullFileSchema, this.api.repoPath(`/pulls/${id}/files`));
     const summary = summarizeChangedFiles(files);
@@ -328,7 +362,7 @@ export class GithubForge implements Forge {
       baseBranch: pull.base.ref,
       baseCommit: pull.base.sha,
       headCommit: pull.head.sha,
-      lastPusher: (await this.lastPusher(id, pull.head.sha)) ?? author,
+      lastPusher: (await this.lastPusher(id, pull.head.sha, db)) ?? author,
       state: pull.merged || pull.merged_at ? 'merged' : pull.state === 'open' ? 'open' : 'closed',
       createdAt: pull.created_at,
       routine: summary.routine,
@@ -344,11 +378,23 @@ export class GithubForge implements Forge {
   }
 
   /** The last pusher as the ledger saw it (push webhooks and recorded pushes). */
-  private async lastPusher(id: string, head: string): Promise<string | undefined> {
-    const pushes = await this.options.ledger.list({
-      kind: 'proposal.pushed',
-      subject: `proposal:${id}`,
-    });
+  private async lastPusher(
+    id: string,
+    head: string,
+    db?: Kysely<Database>,
+  ): Promise<string | undefined> {
+    const query = { kind: 'proposal.pushed', subject: `proposal:${id}` };
+    const pushes = db
+      ? (
+          await db
+            .selectFrom('ledger_entries')
+            .selectAll()
+            .where('kind', '=', query.kind)
+            .where('subject', '=', query.subject)
+            .orderBy('seq')
+            .execute()
+        ).map(rowToEntry)
+      : await this.options.ledger.list(query);
     const last = pushes
       .map((entry) => evidenceOf(entry, 'proposal.pushed'))
       .filter((p) => p?.headCommit === head)

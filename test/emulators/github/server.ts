@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { GitRepository } from './git-repository.ts';
 import { bearerOf, HttpEmulator, type EmulatedRequest } from '../http-emulator.ts';
 
 interface PullState {
@@ -42,14 +43,18 @@ export class GithubEmulator extends HttpEmulator {
   requiredApprovals = 0;
   private clock = Date.parse('2025-03-01T09:00:00Z');
   private nextId = 1;
+  /** With a bare repo, branches are real git pushes and merges move its main. */
+  private readonly git?: GitRepository;
 
   constructor(
     readonly owner: string,
     readonly repo: string,
     /** token → login */
     readonly tokens: Record<string, string>,
+    options: { gitDir?: string } = {},
   ) {
     super();
+    if (options.gitDir) this.git = new GitRepository(options.gitDir);
     const base = `/repos/${owner}/${repo}`;
     this.on('POST', `${base}/pulls`, (r) => this.authed(r, (login) => this.createPull(r, login)));
     this.on('GET', `${base}/pulls`, (r) =>
@@ -63,8 +68,7 @@ export class GithubEmulator extends HttpEmulator {
         this.withPull(r, (pull) =>
           this.page(
             r,
-            this.branches.get(pull.head.ref)?.files.map((f) => ({ ...f, status: 'modified' })) ??
-              [],
+            this.branchOf(pull.head.ref)?.files.map((f) => ({ ...f, status: 'modified' })) ?? [],
           ),
         ),
       ),
@@ -74,6 +78,9 @@ export class GithubEmulator extends HttpEmulator {
     );
     this.on('POST', `${base}/pulls/:n/reviews`, (r) =>
       this.authed(r, (login) => this.withPull(r, (pull) => this.createReview(r, pull, login))),
+    );
+    this.on('PATCH', `${base}/pulls/:n`, (r) =>
+      this.authed(r, () => this.withPull(r, (pull) => this.updatePull(r, pull))),
     );
     this.on('PUT', `${base}/pulls/:n/merge`, (r) =>
       this.authed(r, (login) => this.withPull(r, (pull) => this.mergePull(r, pull, login))),
@@ -93,10 +100,7 @@ export class GithubEmulator extends HttpEmulator {
     for (const pull of this.pulls.values()) {
       if (pull.head.ref === branch && pull.state === 'open') {
         pull.head.sha = sha;
-        // dismiss_stale_reviews: approvals of the old head stop counting.
-        for (const review of this.reviews.get(pull.number) ?? []) {
-          if (review.state === 'APPROVED') review.state = 'DISMISSED';
-        }
+        this.dismissStale(pull.number);
       }
     }
     return sha;
@@ -127,12 +131,42 @@ export class GithubEmulator extends HttpEmulator {
     handler: (pull: PullState) => { status: number; body?: unknown },
   ) {
     const pull = this.pulls.get(Number(request.params.n));
-    return pull ? handler(pull) : { status: 404, body: { message: 'Not Found' } };
+    if (!pull) return { status: 404, body: { message: 'Not Found' } };
+    this.followGitHead(pull);
+    return handler(pull);
+  }
+
+  /** A branch's head and changed files: from push(), or from the bare repo against main. */
+  private branchOf(ref: string) {
+    return this.git ? this.git.branch(ref, 'main') : this.branches.get(ref);
+  }
+
+  /** With a bare repo, a push to the head branch moves the pull's head as on GitHub. */
+  private followGitHead(pull: PullState): void {
+    if (!this.git || pull.state !== 'open') return;
+    const head = this.git.branch(pull.head.ref, 'main');
+    if (!head || head.sha === pull.head.sha) return;
+    pull.head.sha = head.sha;
+    this.dismissStale(pull.number);
+  }
+
+  private dismissStale(pull: number): void {
+    // dismiss_stale_reviews: approvals of the old head stop counting.
+    for (const review of this.reviews.get(pull) ?? []) {
+      if (review.state === 'APPROVED') review.state = 'DISMISSED';
+    }
+  }
+
+  private updatePull(request: EmulatedRequest, pull: PullState) {
+    const body = request.body as { state?: string; title?: string };
+    if (body.state === 'closed' && !pull.merged) pull.state = 'closed';
+    if (body.title) pull.title = body.title;
+    return { status: 200, body: pull };
   }
 
   private createPull(request: EmulatedRequest, login: string) {
     const body = request.body as { title?: string; body?: string; head?: string; base?: string };
-    const head = this.branches.get(body.head ?? '');
+    const head = this.branchOf(body.head ?? '');
     if (!body.title || !head) return { status: 422, body: { message: 'Validation Failed' } };
     const number = this.pulls.size + 1;
     const pull: PullState = {
@@ -147,7 +181,10 @@ export class GithubEmulator extends HttpEmulator {
       created_at: this.now(),
       user: { login },
       head: { ref: body.head!, sha: head.sha },
-      base: { ref: body.base ?? 'main', sha: 'b'.repeat(40) },
+      base: {
+        ref: body.base ?? 'main',
+        sha: this.git?.head(body.base ?? 'main') ?? 'b'.repeat(40),
+      },
     };
     this.pulls.set(number, pull);
     return { status: 201, body: pull };
@@ -189,7 +226,10 @@ export class GithubEmulator extends HttpEmulator {
     );
     if (approvals.length < this.requiredApprovals)
       return { status: 405, body: { message: 'At least 1 approving review is required' } };
-    const sha = createHash('sha1').update(`merge:${pull.number}`).digest('hex');
+    const sha = this.git
+      ? this.git.mergeCommit(pull.base.ref, pull.head.sha, `Merge pull request #${pull.number}`)
+      : createHash('sha1').update(`merge:${pull.number}`).digest('hex');
+    if (!sha) return { status: 405, body: { message: 'Pull Request is not mergeable' } };
     Object.assign(pull, {
       state: 'closed',
       merged: true,
