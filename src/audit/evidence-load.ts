@@ -1,7 +1,7 @@
 import { rowToCheckpoint } from '../ledger/rows.ts';
 import { ChainWalk, type LedgerVerification } from '../ledger/verify.ts';
 import type { Store } from '../store/open.ts';
-import { isAuditedKind, projectPayload } from './audited-fields.ts';
+import { auditedKind, projectPayload } from './audited-fields.ts';
 import type { AuditedEntry } from './evidence-index.ts';
 
 const PAGE = 2000;
@@ -21,6 +21,8 @@ export async function loadAuditedEntries(
   ).map(rowToCheckpoint);
   const walk = new ChainWalk(checkpoints, publicKeyPem);
   const entries: AuditedEntry[] = [];
+  // Actors repeat (the reconciler, a run's steps, a few people): one string each is kept.
+  const actors = new Map<string, string>();
   let after = 0;
   for (;;) {
     const rows = await store.db
@@ -32,10 +34,12 @@ export async function loadAuditedEntries(
       .execute();
     for (const row of rows) {
       walk.visit(row);
-      const kind = row.kind;
-      if (!isAuditedKind(kind)) continue;
+      const kind = auditedKind(row.kind);
+      if (!kind) continue;
+      let actor = actors.get(row.actor);
+      if (actor === undefined) actors.set(row.actor, (actor = row.actor));
       const payload = projectPayload(kind, row.payload);
-      entries.push({ seq: Number(row.seq), time: row.time, kind, actor: row.actor, payload });
+      entries.push({ seq: Number(row.seq), time: row.time, kind, actor, payload });
     }
     if (rows.length < PAGE) break;
     after = Number(rows[rows.length - 1]!.seq);
