@@ -86,7 +86,10 @@ export class ChainWalk {
     if (row.prev !== this.previousHash) {
       this.report('CHAIN_BROKEN', { seq }, `entry ${seq} does not link to the entry before it`);
     }
-    if (hashStoredEntry({ ...row, seq, payloadJson: row.payload }) !== row.hash) {
+    // Fields named one by one: spreading the row costs twice the hashing itself.
+    const { time, kind, subject, actor, prev } = row;
+    const parts = { seq, time, kind, subject, actor, payloadJson: row.payload, prev };
+    if (hashStoredEntry(parts) !== row.hash) {
       this.report('ENTRY_ALTERED', { seq }, `entry ${seq} does not match its hash (edited)`);
     }
     this.expectedSeq = seq + 1;
