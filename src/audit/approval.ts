@@ -45,10 +45,13 @@ export function answerApproval(
     approvals: [],
     separationOfDuties: { verdict: 'no-evidence', reasons: [] },
   };
-  answer.approvals = [
+  const approvals: Approval[] = [
     ...reviewApprovals(index, links),
     ...(links.changeId ? changeApprovals(index, links.changeId) : []),
-  ].map((approval) => ({ ...approval, team: teams.get(approval.identity) }));
+  ];
+  // The approvals were just built: their team is set in place rather than copied in.
+  for (const approval of approvals) approval.team = teams.get(approval.identity);
+  answer.approvals = approvals;
   answer.separationOfDuties = separationOfDuties(answer);
   return answer;
 }

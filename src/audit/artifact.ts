@@ -20,17 +20,17 @@ function describeImage(
   index: EvidenceIndex,
   image: { name: string; digest: string; signedBy?: string },
 ): DeployedImage {
-  const described: DeployedImage = {
-    name: image.name,
-    digest: image.digest,
-    pinned: PINNED.test(image.digest),
-    signedBy: image.signedBy,
-  };
-  const delivery = index.last('delivery.completed', 'digest', image.digest);
-  if (!delivery) return described;
+  const { name, digest, signedBy } = image;
+  const pinned = PINNED.test(digest);
+  const delivery = index.last('delivery.completed', 'digest', digest);
+  if (!delivery) return { name, digest, pinned, signedBy };
   const started = index.first('delivery.started', 'run', delivery.payload.run);
+  // One literal rather than a spread of the fields above: this runs for every deployed image.
   return {
-    ...described,
+    name,
+    digest,
+    pinned,
+    signedBy,
     run: delivery.payload.run,
     sourceRepo: started?.payload.sourceRepo,
     sourceCommit: started?.payload.sourceCommit,

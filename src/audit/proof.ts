@@ -48,14 +48,13 @@ export function answerProof(
   return judge(proof);
 }
 
+/** Sets the verdict and its reasons on a proof answer just built. */
 function judge(proof: ProofAnswer): ProofAnswer {
   const reasons: string[] = [];
   if (!proof.appliedDigest) {
-    return {
-      ...proof,
-      verdict: 'no-evidence',
-      reasons: ['no sync record: nothing says what was applied'],
-    };
+    proof.verdict = 'no-evidence';
+    proof.reasons = ['no sync record: nothing says what was applied'];
+    return proof;
   }
   if (proof.approvedDigest && proof.approvedDigest !== proof.appliedDigest) {
     reasons.push(
@@ -75,7 +74,9 @@ function judge(proof: ProofAnswer): ProofAnswer {
   }
   if (proof.verifications.length === 0) reasons.push('no verification sealed since the sync');
   const mismatch = reasons.some((r) => !r.startsWith('no verification'));
-  return { ...proof, verdict: mismatch ? 'mismatch' : 'consistent', reasons };
+  proof.verdict = mismatch ? 'mismatch' : 'consistent';
+  proof.reasons = reasons;
+  return proof;
 }
 
 function describeDrift(
