@@ -36,7 +36,11 @@ export function commandContext(command: Command): CommandContext {
     },
     logger,
     workspaceRoot,
-    openWorkspace: () => openWorkspace(workspaceRoot(), { database: options.database }),
+    // --database, else CHANGEPROOF_DATABASE_URL (how the Helm chart passes it), else the config.
+    openWorkspace: () =>
+      openWorkspace(workspaceRoot(), {
+        database: options.database ?? (process.env.CHANGEPROOF_DATABASE_URL || undefined),
+      }),
   };
 }
 

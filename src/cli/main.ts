@@ -11,6 +11,7 @@ import { initCommand } from './commands/init.ts';
 import { ledgerCommand } from './commands/ledger.ts';
 import { metricsCommand } from './commands/metrics.ts';
 import { rollbackCommand } from './commands/rollback.ts';
+import { serveCommand } from './commands/serve.ts';
 import { syncCommand } from './commands/sync.ts';
 import { proposalCommand } from './commands/proposal.ts';
 import { registryCommand } from './commands/registry.ts';
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   for (const command of [
     initCommand(),
     upCommand(),
+    serveCommand(),
     demoCommand(),
     ledgerCommand(),
     proposalCommand(),

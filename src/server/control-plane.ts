@@ -45,6 +45,10 @@ export interface ControlPlaneOptions {
   forge?: Forge;
   /** Run the built-in CD engine (default: when the workspace's cdEngine adapter is builtin). */
   cdEngine?: boolean;
+  /** Overrides the configured host. */
+  host?: string;
+  /** `api`: the API and dashboard only (the Helm chart's API Deployment); `all` by default. */
+  services?: 'all' | 'api';
   /** Forward new ledger entries to the configured sinks this often (default 10 s). */
   sinkIntervalMs?: number;
 }
@@ -76,26 +80,29 @@ export async function startControlPlane(
     });
     if (!(await ensureDashboardBuilt())) options.logger.warn({}, 'dashboard not built');
     await registerDashboard(app);
-    const host = ws.config.server.host;
+    const host = options.host ?? ws.config.server.host;
     await app.listen({ host, port: options.port ?? ws.config.server.port });
     stops.push(() => app.close());
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     endpoints.push({ name: 'control-plane', url: `http://${host}:${port}` });
 
-    if (ws.config.adapters.registry === 'embedded') {
+    const embedded = options.services !== 'api';
+    if (embedded && ws.config.adapters.registry === 'embedded') {
       const registry = await startWorkspaceRegistry(ws);
       stops.push(() => registry.close());
       endpoints.push({ name: 'registry', url: registry.url });
     }
 
-    const sandboxes = await startWorkspaceSandboxes(ws, registryImagePolicy());
-    stops.push(() => sandboxes.close());
-    for (const [name, cluster] of sandboxes.clusters) {
-      endpoints.push({ name: `sandbox/${name}`, url: cluster.url });
+    if (embedded) {
+      const sandboxes = await startWorkspaceSandboxes(ws, registryImagePolicy());
+      stops.push(() => sandboxes.close());
+      for (const [name, cluster] of sandboxes.clusters) {
+        endpoints.push({ name: `sandbox/${name}`, url: cluster.url });
+      }
     }
 
-    if (options.cdEngine ?? ws.config.adapters.cdEngine === 'builtin') {
+    if (embedded && (options.cdEngine ?? ws.config.adapters.cdEngine === 'builtin')) {
       cdEngine = await startWorkspaceCdEngine({ ws, logger: options.logger });
       stops.push(() => cdEngine!.close());
     }

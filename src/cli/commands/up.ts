@@ -35,7 +35,8 @@ export function upCommand(): Command {
     });
 }
 
-function waitForStopSignal(): Promise<void> {
+/** Resolves on the first SIGINT or SIGTERM. */
+export function waitForStopSignal(): Promise<void> {
   return new Promise((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
