@@ -4,6 +4,7 @@ import { auditCommand } from './commands/audit.ts';
 import { changeCommand } from './commands/change.ts';
 import { admissionCommand } from './commands/admission.ts';
 import { appsCommand } from './commands/apps.ts';
+import { argocdCommand } from './commands/argocd.ts';
 import { deliverCommand } from './commands/deliver.ts';
 import { demoCommand } from './commands/demo.ts';
 import { githubCommand } from './commands/github.ts';
@@ -59,6 +60,7 @@ export function buildProgram(): Command {
     rollbackCommand(),
     admissionCommand(),
     githubCommand(),
+    argocdCommand(),
     deliverCommand(),
     registryCommand(),
   ]) {
