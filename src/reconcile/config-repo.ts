@@ -53,17 +53,27 @@ export async function listAppSources(repo: string, commit: string): Promise<AppS
   );
 }
 
+/** Extractions under way, by target folder. */
+const extractions = new Map<string, Promise<string>>();
+
 /**
  * A read-only copy of the repo's tree at `commit`, extracted once under `cacheDir` and reused:
  * a commit's tree never changes.
  */
-export async function checkoutCommit(
-  repo: string,
-  commit: string,
-  cacheDir: string,
-): Promise<string> {
+export function checkoutCommit(repo: string, commit: string, cacheDir: string): Promise<string> {
   const dir = join(cacheDir, commit);
-  if (existsSync(join(dir, '.complete'))) return dir;
+  if (existsSync(join(dir, '.complete'))) return Promise.resolve(dir);
+  // Applications syncing the same commit at once share one extraction: a second extraction
+  // would remove the tree the first is still writing or another application is rendering.
+  let pending = extractions.get(dir);
+  if (!pending) {
+    pending = extractCommit(repo, commit, dir).finally(() => extractions.delete(dir));
+    extractions.set(dir, pending);
+  }
+  return pending;
+}
+
+async function extractCommit(repo: string, commit: string, dir: string): Promise<string> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const archive = `${dir}.${process.pid}.tar`;
