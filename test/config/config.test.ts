@@ -22,7 +22,7 @@ describe('changeproof.yaml', () => {
       selfHeal: true,
       emergencyReviewWindow: '72h',
     });
-    expect(config.adapters).toEqual({
+    expect(config.adapters).toMatchObject({
       forge: 'embedded',
       changeSystem: 'embedded',
       secrets: 'embedded',

@@ -63,6 +63,8 @@ export async function startPlane(
     logger: createLogger({ level: 'silent' }),
     port: 0,
     checkpointIntervalMs: 0,
+    // These tests write the CD plane's evidence themselves; a live engine would act on it.
+    cdEngine: false,
     ...configure(ws),
   });
   const url = plane.endpoints.find((e) => e.name === 'control-plane')!.url;
