@@ -7,6 +7,7 @@ import { MetricsRegistry, OPENMETRICS_CONTENT_TYPE } from './metrics.ts';
 import { registerOpenApi, trackRoutes } from './openapi.ts';
 import type { WorkspaceContext } from '../workspace/context.ts';
 import { changeRoutes } from './routes/changes.ts';
+import { rollbackRoute } from './routes/rollback.ts';
 
 const STATUS_BY_CATEGORY: Record<ErrorCategory, number> = {
   usage: 400,
@@ -84,6 +85,7 @@ export function createServer(options: ServerOptions): {
   });
 
   void app.register(changeRoutes, { changes: changeManagementFor(options.workspace) });
+  void app.register(rollbackRoute, { workspace: options.workspace });
   const githubWebhooks = options.workspace.connected?.githubWebhooks;
   if (githubWebhooks) void app.register(githubWebhookRoute, { receiver: githubWebhooks });
 

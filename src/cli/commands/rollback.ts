@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { changeManagementFor } from '../../change/index.ts';
-import { authorize } from '../../change/permissions.ts';
-import { requestRollback } from '../../reconcile/rollback.ts';
+import { rollbackAs } from '../../reconcile/workspace-rollback.ts';
 import { commandContext, withWorkspace } from '../context.ts';
 import { printValue } from '../output.ts';
 
@@ -18,29 +17,16 @@ export function rollbackCommand(): Command {
     .action(async (service: string, options, command: Command) => {
       const context = commandContext(command);
       const proposal = await withWorkspace(context, async (ws) => {
-        const changes = changeManagementFor(ws);
-        const actor = await changes.identity.authenticate(
+        const actor = await changeManagementFor(ws).identity.authenticate(
           options.token ?? process.env.CHANGEPROOF_TOKEN,
         );
-        authorize(actor, 'open');
-        const lease = await ws.broker.openLease({
-          holder: `rollback:${actor.name}`,
-          scopes: ['sign:pipeline'],
-          ttlSeconds: 120,
+        return rollbackAs(ws, actor, {
+          env: options.env,
+          service,
+          to: options.to,
+          reason: options.reason,
+          emergency: options.emergency === true,
         });
-        try {
-          return await requestRollback(changes.forge, ws.ledger, {
-            env: options.env,
-            service,
-            to: options.to,
-            actor: actor.name,
-            reason: options.reason,
-            emergency: options.emergency === true,
-            signer: await ws.broker.signer(lease.id, 'pipeline'),
-          });
-        } finally {
-          await ws.broker.revokeLease(lease.id);
-        }
       });
       printValue(
         { proposal: proposal.id, branch: proposal.branch, title: proposal.title },
