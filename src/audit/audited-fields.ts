@@ -109,12 +109,29 @@ export function auditedKind(kind: string): AuditedKind | undefined {
   return KINDS.get(kind);
 }
 
-/** Parses a stored payload and keeps only what the audit reads of its kind. */
-export function projectPayload(kind: AuditedKind, payloadJson: string): Record<string, unknown> {
+/**
+ * Parses a stored payload and keeps only what the audit reads of its kind. Long strings (digests,
+ * commits, image references) recur across kinds, and each parse makes its own copy: `shared`
+ * hands back the copy kept first.
+ */
+export function projectPayload(
+  kind: AuditedKind,
+  payloadJson: string,
+  shared: Map<string, string>,
+): Record<string, unknown> {
   const full = JSON.parse(payloadJson) as Record<string, unknown>;
   const kept: Record<string, unknown> = {};
   for (const field of KEPT.get(kind)!) {
-    if (Object.hasOwn(full, field)) kept[field] = full[field];
+    if (!Object.hasOwn(full, field)) continue;
+    const value = full[field];
+    kept[field] = typeof value === 'string' && value.length >= 32 ? share(shared, value) : value;
   }
   return kept;
+}
+
+function share(shared: Map<string, string>, value: string): string {
+  const kept = shared.get(value);
+  if (kept !== undefined) return kept;
+  shared.set(value, value);
+  return value;
 }

@@ -23,6 +23,7 @@ export async function loadAuditedEntries(
   const entries: AuditedEntry[] = [];
   // Actors repeat (the reconciler, a run's steps, a few people): one string each is kept.
   const actors = new Map<string, string>();
+  const shared = new Map<string, string>();
   let after = 0;
   for (;;) {
     const rows = await store.db
@@ -38,7 +39,7 @@ export async function loadAuditedEntries(
       if (!kind) continue;
       let actor = actors.get(row.actor);
       if (actor === undefined) actors.set(row.actor, (actor = row.actor));
-      const payload = projectPayload(kind, row.payload);
+      const payload = projectPayload(kind, row.payload, shared);
       entries.push({ seq: Number(row.seq), time: row.time, kind, actor, payload });
     }
     if (rows.length < PAGE) break;
