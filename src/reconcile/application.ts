@@ -38,6 +38,8 @@ export interface AppRuntime {
   lastHealthy?: { commit: string; deployment: string };
   /** Commits refused or rolled back: not synced again automatically. */
   abandonedCommits: Set<string>;
+  /** A commit held until its change's window opens: refused once, then checked quietly. */
+  heldForWindow?: string;
   syncing: boolean;
   sync: SyncStatus;
   health: Health;

@@ -244,8 +244,12 @@ async function adopt(
   requireSameTree: boolean,
 ): Promise<boolean> {
   const { app } = runtime;
-  for (const entry of await deps.ledger.list({ kind: 'sync.refused', subject: `app:${app.id}` }))
-    runtime.abandonedCommits.add(evidenceOf(entry, 'sync.refused')!.configCommit);
+  for (const entry of await deps.ledger.list({ kind: 'sync.refused', subject: `app:${app.id}` })) {
+    const refused = evidenceOf(entry, 'sync.refused')!;
+    // A commit held for its change window still waits for it; every other refusal is final.
+    if (refused.code === 'OUTSIDE_WINDOW') runtime.heldForWindow = refused.configCommit;
+    else runtime.abandonedCommits.add(refused.configCommit);
+  }
   const deployments = await deps.ledger.list({ subject: `deployment:${app.id}/*` });
   for (const entry of deployments) {
     const failed = evidenceOf(entry, 'sync.failed');

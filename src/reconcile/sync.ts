@@ -84,14 +84,12 @@ async function runSync(
   if (app.governance.requireWindow && change && deps.lifecycle.withinWindow) {
     if (!(await deps.lifecycle.withinWindow(change, new Date()))) {
       const reason = `change ${change} is outside its window; the sync waits for it`;
-      await refusal(
-        deps,
-        app,
-        commit,
-        'OUTSIDE_WINDOW',
-        reason,
-        prepared.images.map((i) => i.name),
-      );
+      // Recorded once per commit: the engine keeps checking quietly until the window opens.
+      if (runtime.heldForWindow !== commit) {
+        const images = prepared.images.map((i) => i.name);
+        await refusal(deps, app, commit, 'OUTSIDE_WINDOW', reason, images);
+        runtime.heldForWindow = commit;
+      }
       return { result: 'refused', code: 'OUTSIDE_WINDOW', reason };
     }
   }

@@ -40,6 +40,13 @@ export function workspaceLifecycle(ws: WorkspaceContext): ChangeLifecycle {
   const lookup = ledgerChangeLifecycle(ws.ledger);
   return {
     changeFor: lookup.changeFor,
+    withinWindow: async (change, now) => {
+      const record = await changes.context.changeSystem.get(change);
+      if (record.type === 'emergency') return true;
+      if (!record.plannedStart || !record.plannedEnd) return false;
+      const time = now.getTime();
+      return time >= Date.parse(record.plannedStart) && time <= Date.parse(record.plannedEnd);
+    },
     onSyncSucceeded: async (change, deployment) => {
       await changes.lifecycle.onSyncSucceeded(change, {
         id: `deployment:${deployment.deployment}`,
