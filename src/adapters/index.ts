@@ -9,6 +9,7 @@ import type { IncidentSink } from '../reconcile/ports.ts';
 import { CdeventsSink } from './cdevents/index.ts';
 import { DatadogSink } from './datadog/index.ts';
 import { GithubForge, GithubWebhookReceiver } from './github/index.ts';
+import { buildOidcLogin, type OidcLogin } from './oidc/index.ts';
 import {
   ServiceNowChangeSystem,
   ServiceNowIncidentSink,
@@ -26,6 +27,8 @@ export interface AdapterDependencies {
   /** Where credentials come from; process.env by default. */
   env?: NodeJS.ProcessEnv;
   forgePolicy: ForgePolicy;
+  /** The workspace keys folder, where the OIDC session key lives unless the environment has it. */
+  keysDir?: string;
   embedded: {
     forge: () => Forge;
     changeSystem: () => ChangeSystem;
@@ -43,6 +46,8 @@ export interface Adapters {
   sinks: EvidenceSink[];
   /** Present with the GitHub forge: mount it at `POST /webhooks/github`. */
   githubWebhooks?: GithubWebhookReceiver;
+  /** Present with `identity: oidc`: mount it with `registerOidcRoutes`, use its identity. */
+  login?: OidcLogin;
 }
 
 /**
@@ -71,8 +76,10 @@ export function buildAdapters(config: ChangeproofConfig, deps: AdapterDependenci
     });
   }
   if (config.adapters.identity === 'oidc') {
-    // TODO(#9): the OIDC identity (authorization code with PKCE, group claims to roles).
-    throw new UsageError('adapters.identity: oidc is not available yet; use local');
+    adapters.login = buildOidcLogin(config.adapters.oidc, {
+      env,
+      ...(deps.keysDir ? { keysDir: deps.keysDir } : {}),
+    });
   }
   return adapters;
 }

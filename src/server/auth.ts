@@ -25,16 +25,27 @@ export const ANY_ROLE: Role[] = [
 /** The cookie and query parameter that carry a token where a header cannot (EventSource). */
 export const TOKEN_COOKIE = 'changeproof_token';
 export const TOKEN_QUERY = 'access_token';
+/** The cookie of a dashboard session after OIDC login (connected mode). */
+export const SESSION_COOKIE = 'changeproof_session';
 
-/** The bearer token of a request: the Authorization header, else the cookie, else the query. */
+/** The value of cookie `name` of a request, if present. */
+export function cookieOf(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers.cookie
+    ?.split(';')
+    .map((part) => part.trim().split('='))
+    .find(([cookie]) => cookie === name)?.[1];
+  return value ? decodeURIComponent(value) : undefined;
+}
+
+/**
+ * The credential of a request: the Authorization header, else the OIDC session cookie, else the
+ * token cookie, else the query. The identity tells a session from a bearer token.
+ */
 export function tokenOf(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (header?.startsWith('Bearer ')) return header.slice('Bearer '.length).trim() || undefined;
-  const cookie = request.headers.cookie
-    ?.split(';')
-    .map((part) => part.trim().split('='))
-    .find(([name]) => name === TOKEN_COOKIE)?.[1];
-  if (cookie) return decodeURIComponent(cookie);
+  const cookie = cookieOf(request, SESSION_COOKIE) ?? cookieOf(request, TOKEN_COOKIE);
+  if (cookie) return cookie;
   const query = (request.query as Record<string, unknown> | undefined)?.[TOKEN_QUERY];
   return typeof query === 'string' && query.length > 0 ? query : undefined;
 }

@@ -1,6 +1,7 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startLedgerForwarder } from '../adapters/forwarder.ts';
+import { buildOidcLogin, registerOidcRoutes, type OidcLogin } from '../adapters/oidc/index.ts';
 import type { Logger } from '../log.ts';
 import type { WorkspaceContext } from '../workspace/context.ts';
 import type { Forge } from '../domain/forge.ts';
@@ -41,6 +42,8 @@ export interface ControlPlaneOptions {
   checkpointIntervalMs?: number;
   /** Who callers of the dashboard API are; the workspace's local tokens by default. */
   identity?: Identity;
+  /** Dashboard login; built from changeproof.yaml when `adapters.identity` is `oidc`. */
+  login?: OidcLogin;
   /** Proposals for the dashboard; the workspace's embedded forge by default. */
   forge?: Forge;
   /** Run the built-in CD engine (default: when the workspace's cdEngine adapter is builtin). */
@@ -71,10 +74,14 @@ export async function startControlPlane(
   };
   try {
     const { app } = createServer({ workspace: ws, logger: options.logger });
+    const login = options.login ?? oidcLoginOf(ws);
+    const local = options.identity ?? new LocalIdentity(ws.config, ws.store, ws.ledger);
+    if (login) registerOidcRoutes(app, login);
     await registerReadApi(app, {
       ledger: ws.ledger,
       config: ws.config,
-      identity: options.identity ?? new LocalIdentity(ws.config, ws.store, ws.ledger),
+      // With OIDC, dashboard sessions are accepted wherever a bearer token is.
+      identity: login ? login.identity(local) : local,
       configRepo: ws.paths.configRepo,
       forge: options.forge ?? changeManagementFor(ws).forge,
     });
@@ -128,6 +135,11 @@ export async function startControlPlane(
   writeEndpoints(ws.paths.endpoints, endpoints);
   stops.push(async () => rmSync(ws.paths.endpoints, { force: true }));
   return { endpoints, cdEngine, close: stopAll };
+}
+
+function oidcLoginOf(ws: WorkspaceContext): OidcLogin | undefined {
+  if (ws.config.adapters.identity !== 'oidc') return undefined;
+  return buildOidcLogin(ws.config.adapters.oidc, { env: process.env, keysDir: ws.paths.keysDir });
 }
 
 function startCheckpointTimer(

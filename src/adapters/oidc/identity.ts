@@ -1,0 +1,52 @@
+import { roles as knownRoles, type Role } from '../../config/schema.ts';
+import type { Actor, Identity } from '../../domain/identity.ts';
+import { AuthError } from '../../server/auth.ts';
+import { isSealed, type CookieSealer } from './sealed-cookie.ts';
+
+/** What a session cookie holds: who logged in and the roles their groups gave them then. */
+export interface SessionClaims {
+  name: string;
+  roles: Role[];
+  issuer: string;
+  subject: string;
+}
+
+/**
+ * The identity of connected mode: a sealed OIDC session (the dashboard's cookie) is an actor
+ * with the roles its groups mapped to at login; any other credential (a local bearer token of a
+ * CLI or pipeline) is passed to the local identity.
+ */
+export class OidcIdentity implements Identity {
+  constructor(
+    private readonly sessions: CookieSealer,
+    private readonly fallback: Identity,
+  ) {}
+
+  async authenticate(token: string | undefined): Promise<Actor> {
+    if (!isSealed(token)) return this.fallback.authenticate(token);
+    const session = this.sessions.open<SessionClaims>(token);
+    if (!session)
+      throw new AuthError(
+        'TOKEN_INVALID',
+        'the session expired or is not valid; log in again at /auth/login',
+      );
+    return { name: session.name, roles: session.roles };
+  }
+}
+
+/**
+ * The changeproof roles of a person from their groups claim through `roleMap`; names that are not
+ * changeproof roles are dropped, so a typo in the map grants nothing.
+ * @example rolesFromGroups(['cab'], { cab: ['cab', 'approver'] }) // ['cab', 'approver']
+ */
+export function rolesFromGroups(groups: unknown, roleMap: Record<string, string[]>): Role[] {
+  const list = Array.isArray(groups) ? groups : typeof groups === 'string' ? [groups] : [];
+  const granted = new Set<Role>();
+  for (const group of list) {
+    if (typeof group !== 'string') continue;
+    for (const role of roleMap[group] ?? []) {
+      if ((knownRoles as readonly string[]).includes(role)) granted.add(role as Role);
+    }
+  }
+  return [...granted].sort();
+}
