@@ -30,7 +30,8 @@ const COMMIT_FIELDS = ['mergeCommit', 'headCommit', 'configCommit'] as const;
 
 /** The entries of one kind grouped by the values of one link. */
 interface LinkTable {
-  inLedgerOrder: Map<string, AuditedEntry[]>;
+  // Most links join one entry: it is held alone, and only a value shared by several holds a list.
+  inLedgerOrder: Map<string, AuditedEntry | AuditedEntry[]>;
   inTimeOrder: Map<string, AuditedEntry[]>;
 }
 
@@ -70,8 +71,9 @@ export class EvidenceIndex {
 
   /** Entries of `kind` whose payload links to `value` by `field`, in ledger order. */
   linked<K extends AuditedKind>(kind: K, field: LinkField, value: string): Evidence<K>[] {
-    const list = this.table(kind, field).inLedgerOrder.get(value);
-    return (list ?? []) as unknown as Evidence<K>[];
+    const found = this.table(kind, field).inLedgerOrder.get(value);
+    const list = found === undefined ? [] : Array.isArray(found) ? found : [found];
+    return list as unknown as Evidence<K>[];
   }
 
   /**
@@ -92,12 +94,13 @@ export class EvidenceIndex {
   }
 
   first<K extends AuditedKind>(kind: K, field: LinkField, value: string): Evidence<K> | undefined {
-    return this.linked(kind, field, value)[0];
+    const found = this.table(kind, field).inLedgerOrder.get(value);
+    return (Array.isArray(found) ? found[0] : found) as Evidence<K> | undefined;
   }
 
   last<K extends AuditedKind>(kind: K, field: LinkField, value: string): Evidence<K> | undefined {
-    const list = this.linked(kind, field, value);
-    return list[list.length - 1];
+    const found = this.table(kind, field).inLedgerOrder.get(value);
+    return (Array.isArray(found) ? found[found.length - 1] : found) as Evidence<K> | undefined;
   }
 
   private table(kind: AuditedKind, field: LinkField): LinkTable {
@@ -108,7 +111,7 @@ export class EvidenceIndex {
     const valuesOf = linkValues(field);
     table = { inLedgerOrder: new Map(), inTimeOrder: new Map() };
     for (const entry of this.byKind.get(kind) ?? []) {
-      for (const value of valuesOf(entry.payload)) push(table.inLedgerOrder, value, entry);
+      for (const value of valuesOf(entry.payload)) add(table.inLedgerOrder, value, entry);
     }
     ofKind.set(field, table);
     return table;
@@ -119,7 +122,7 @@ export class EvidenceIndex {
     let sorted = table.inTimeOrder.get(value);
     if (!sorted) {
       // Ledger order is time order for one writer; sort anyway, stably, for clocks that stepped.
-      sorted = [...(table.inLedgerOrder.get(value) ?? [])].sort((a, b) =>
+      sorted = [...this.linked(kind, field, value)].sort((a, b) =>
         a.time < b.time ? -1 : a.time > b.time ? 1 : 0,
       );
       table.inTimeOrder.set(value, sorted);
@@ -161,4 +164,11 @@ function push<K>(map: Map<K, AuditedEntry[]>, key: K, entry: AuditedEntry): void
   const list = map.get(key);
   if (list) list.push(entry);
   else map.set(key, [entry]);
+}
+
+function add(map: Map<string, AuditedEntry | AuditedEntry[]>, key: string, entry: AuditedEntry) {
+  const found = map.get(key);
+  if (found === undefined) map.set(key, entry);
+  else if (Array.isArray(found)) found.push(entry);
+  else map.set(key, [found, entry]);
 }
