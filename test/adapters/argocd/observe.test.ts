@@ -103,7 +103,7 @@ async function argocdWrites(status: object, extra: object = {}): Promise<void> {
   }
 }
 
-async function evidence(kind: 'sync.completed' | 'drift.detected' | 'drift.reverted') {
+async function evidence<K extends 'sync.completed' | 'drift.detected' | 'drift.reverted'>(kind: K) {
   return (await ledger.list({ kind })).map((entry) => ({
     ...entry,
     payload: evidenceOf(entry, kind)!,
