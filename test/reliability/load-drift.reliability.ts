@@ -30,7 +30,9 @@ describe('load: applications drifting at once', () => {
         engine.applications().every((app) => app.health === 'Healthy'),
       Number(process.env.CHANGEPROOF_RELIABILITY_SYNC_TIMEOUT_MS ?? 240_000),
     ).catch((error: unknown) => {
-      const states = engine.applications().map((a) => `${a.app} ${a.sync} ${a.health} ${a.lastError ?? ''}`);
+      const states = engine
+        .applications()
+        .map((a) => `${a.app} ${a.sync} ${a.health} ${a.lastError ?? ''}`);
       throw new Error(`${String(error)}: ${states.slice(0, 5).join('; ')}`);
     });
     syncSeconds = (performance.now() - started) / 1000;

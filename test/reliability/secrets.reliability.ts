@@ -59,7 +59,13 @@ function secretsOf(workspace: string, stdout: string): Map<string, string> {
   for (const token of new Set(stdout.match(/cpt_[A-Za-z0-9_-]+/g) ?? [])) {
     secrets.set(token, 'an issued user token');
     // The secret half alone is a leak too.
-    secrets.set(token.split('_').pop()!, 'the secret part of an issued user token');
+    // cpt_<id>_<secret>; the secret is base64url, so it may itself hold underscores.
+    const secretPart = /^cpt_[0-9a-f]+_(.+)$/.exec(token)?.[1];
+    if (secretPart) secrets.set(secretPart, 'the secret part of an issued user token');
+  }
+  // A short "secret" would match ordinary text and hide real findings among false ones.
+  for (const [secret, what] of secrets) {
+    if (secret.length < 16) throw new Error(`${what} is too short to search for: ${secret.length}`);
   }
   return secrets;
 }
@@ -68,7 +74,12 @@ function secretsOf(workspace: string, stdout: string): Map<string, string> {
 const SECRET_SHAPES: Array<[RegExp, string]> = [
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'a private key PEM block'],
   [/cpt_[A-Za-z0-9_-]{16,}/, 'a user token'],
-  [/"(password|secret|token)"\s*:\s*"[^"*]{4,}"/i, 'a password or token field with a value'],
+  // A token's id (the public half of cpt_<id>_<secret>) is evidence; the secret half is sought
+  // above by value, and the whole token by shape.
+  [
+    /"(password|secret|clientSecret|privateKey)"\s*:\s*"[^"*]{4,}"/i,
+    'a password or secret field with a value',
+  ],
   [/:\/\/[^/\s:@]+:[^/\s@*]+@/, 'a URL with a password'],
 ];
 

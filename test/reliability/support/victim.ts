@@ -21,7 +21,9 @@ export class Victim {
   private waiters: Array<{ test: (line: string) => boolean; resolve(): void }> = [];
 
   constructor(bundle: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [bundle, ...args], {
+    // A .ts program runs through tsx: slower to start, but its import.meta.url is its own.
+    const loader = bundle.endsWith('.ts') ? ['--import', 'tsx'] : [];
+    this.child = spawn(process.execPath, [...loader, bundle, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
       // A bundle's import.meta.url is the bundle's, so the tools are named by environment.
       env: {
@@ -107,6 +109,11 @@ export async function awaitGo(): Promise<void> {
       if (chunk.includes('go')) resolve();
     });
   });
+}
+
+/** The path of the fixture program `name`, to run unbundled. */
+export function fixturePath(name: string): string {
+  return fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 }
 
 /**
