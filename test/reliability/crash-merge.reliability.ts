@@ -81,7 +81,12 @@ describe('crashes: forge merge, killed between the merge and its evidence', () =
   // would close it.
   it.fails(
     'records the merge when the next operation finds it merged without evidence',
-    async () => {
+    async (context) => {
+      report(context, {
+        area: 'Crashes',
+        tried:
+          'a merge killed after it was marked merged, before proposal.merged was appended (exact state)',
+      });
       const bed = await createTestBed();
       try {
         await bed.bump('interrupted', 'dev', 'v77');
