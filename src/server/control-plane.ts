@@ -1,6 +1,12 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { startArgocdObserver } from '../adapters/argocd/observe.ts';
 import { startLedgerForwarder } from '../adapters/forwarder.ts';
+import {
+  KubeClient,
+  inClusterConfig,
+  type KubeClientConfig,
+} from '../adapters/kubernetes/index.ts';
 import { buildOidcLogin, registerOidcRoutes, type OidcLogin } from '../adapters/oidc/index.ts';
 import type { Logger } from '../log.ts';
 import type { WorkspaceContext } from '../workspace/context.ts';
@@ -52,6 +58,8 @@ export interface ControlPlaneOptions {
   host?: string;
   /** `api`: the API and dashboard only (the Helm chart's API Deployment); `all` by default. */
   services?: 'all' | 'api';
+  /** The cluster Argo CD runs in, with `cdEngine: argocd`; the pod's own cluster by default. */
+  argocdCluster?: KubeClientConfig;
   /** Forward new ledger entries to the configured sinks this often (default 10 s). */
   sinkIntervalMs?: number;
 }
@@ -112,6 +120,18 @@ export async function startControlPlane(
     if (embedded && (options.cdEngine ?? ws.config.adapters.cdEngine === 'builtin')) {
       cdEngine = await startWorkspaceCdEngine({ ws, logger: options.logger });
       stops.push(() => cdEngine!.close());
+    }
+
+    if (embedded && ws.config.adapters.cdEngine === 'argocd') {
+      // Argo CD syncs; changeproof records what it did (its own verification still runs).
+      const client = new KubeClient(options.argocdCluster ?? inClusterConfig());
+      const observer = await startArgocdObserver({
+        client,
+        ledger: ws.ledger,
+        namespace: ws.config.adapters.argocd?.namespace ?? 'argocd',
+        onError: (error) => options.logger.warn({ err: error }, 'argocd observation'),
+      });
+      stops.push(async () => (observer.stop(), client.close()));
     }
 
     const sealer = startCheckpointTimer(ws, options);

@@ -3,38 +3,10 @@ import { startArgocdObserver, type ArgocdObserver } from '../../../src/adapters/
 import { KubeClient } from '../../../src/adapters/kubernetes/client.ts';
 import { loadKubeconfig } from '../../../src/adapters/kubernetes/config.ts';
 import { evidenceOf } from '../../../src/domain/evidence.ts';
-import type { KubeObject } from '../../../src/gitops/render.ts';
 import { Ledger } from '../../../src/ledger/ledger.ts';
 import { removeDir, startTestSandbox, type TestSandbox } from '../../sandbox/helpers.ts';
 import { freshStore } from '../../support/stores.ts';
-
-// The Application CRD as Argo CD installs it, trimmed to an open schema: like Argo CD's own, it
-// has no status subresource, so the application controller writes status with the object.
-const applicationCrd: KubeObject = {
-  apiVersion: 'apiextensions.k8s.io/v1',
-  kind: 'CustomResourceDefinition',
-  metadata: { name: 'applications.argoproj.io' },
-  spec: {
-    group: 'argoproj.io',
-    scope: 'Namespaced',
-    names: {
-      kind: 'Application',
-      listKind: 'ApplicationList',
-      plural: 'applications',
-      singular: 'application',
-    },
-    versions: [
-      {
-        name: 'v1alpha1',
-        served: true,
-        storage: true,
-        schema: {
-          openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-        },
-      },
-    ],
-  },
-};
+import { applicationCrd } from './fixtures.ts';
 
 const digest = `sha256:${'ab'.repeat(32)}`;
 const revA = 'a'.repeat(40);
