@@ -21,6 +21,8 @@ export interface InitOptions {
   registryPort?: number;
   /** Database URL; SQLite in the workspace by default. */
   database?: string;
+  /** Production's retroactive-review window (72h by default); the demo shortens it. */
+  productionReviewWindow?: string;
 }
 
 const SAMPLE_SERVICE = 'checkout';
@@ -113,7 +115,12 @@ async function configText(options: InitOptions): Promise<{ text: string; registr
         order: 3,
         cluster: 'sandbox-prod',
         production: true,
-        governance: { approvals: 1, cabRequired: true, nonRoutineApprovals: 2 },
+        governance: {
+          approvals: 1,
+          cabRequired: true,
+          nonRoutineApprovals: 2,
+          emergencyReviewWindow: options.productionReviewWindow ?? '72h',
+        },
       },
     ],
     clusters: { 'sandbox-dev': { type: 'sandbox' }, 'sandbox-prod': { type: 'sandbox' } },

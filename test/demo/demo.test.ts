@@ -49,9 +49,12 @@ describe('npm run demo', () => {
     expect(demo.stdout).toMatch(/change CHG\d+ \(normal\) is Closed \(3\)/);
   });
 
-  it('rolls back through the emergency path with a retroactive review', () => {
+  it('rolls back through the emergency path, and the audit catches its late retroactive review', () => {
     expect(demo.stdout).toMatch(/prod\/checkout\/3: rolled back/);
-    expect(demo.stdout).toMatch(/findings at that time now 0/);
+    expect(demo.stdout).toMatch(/review window passed: overdue CP-05 CHG\d+/);
+    expect(demo.stdout).toMatch(
+      /controls: 1 finding\(s\)\n\s+CP-05 change:CHG\d+: retroactive review at .* after it was due/,
+    );
   });
 
   it('answers the auditor with a pack that verifies, and rejects it after one changed byte', () => {

@@ -7,6 +7,7 @@ import { startControlPlane, type ControlPlane } from '../../server/control-plane
 import { LocalIdentity } from '../../embedded/identity/index.ts';
 import { openWorkspace, type WorkspaceContext } from '../../workspace/context.ts';
 import { initWorkspace } from '../../workspace/init.ts';
+import { DEMO_REVIEW_WINDOW } from '../../demo/emergency-steps.ts';
 import { CONFIG_FILE } from '../../workspace/paths.ts';
 import { commandContext } from '../context.ts';
 
@@ -20,7 +21,14 @@ export function demoCommand(): Command {
       const root = flag ? resolve(flag) : mkdtempSync(join(tmpdir(), 'changeproof-demo-'));
       const say = (line: string) => process.stdout.write(`  ${line}\n`);
       try {
-        if (!existsSync(join(root, CONFIG_FILE))) await initWorkspace({ dir: root, name: 'demo' });
+        // A short review window lets the story show an overdue retroactive review being caught.
+        if (!existsSync(join(root, CONFIG_FILE))) {
+          await initWorkspace({
+            dir: root,
+            name: 'demo',
+            productionReviewWindow: DEMO_REVIEW_WINDOW,
+          });
+        }
         process.stdout.write(`changeproof demo: workspace ${root}\n`);
         const ws = await openWorkspace(root);
         const plane = await startControlPlane(ws, { logger: context.logger, port: 0 });
