@@ -1,6 +1,6 @@
 import { roles as knownRoles, type Role } from '../../config/schema.ts';
 import type { Actor, Identity } from '../../domain/identity.ts';
-import { AuthError } from '../../server/auth.ts';
+import { ChangeError } from '../../change/errors.ts';
 import { isSealed, type CookieSealer } from './sealed-cookie.ts';
 
 /** What a session cookie holds: who logged in and the roles their groups gave them then. */
@@ -24,12 +24,13 @@ export class OidcIdentity implements Identity {
 
   async authenticate(token: string | undefined): Promise<Actor> {
     if (!isSealed(token)) return this.fallback.authenticate(token);
-    const session = this.sessions.open<SessionClaims>(token);
-    if (!session)
-      throw new AuthError(
-        'TOKEN_INVALID',
-        'the session expired or is not valid; log in again at /auth/login',
-      );
+    const { value: session, expired } = this.sessions.inspect<SessionClaims>(token);
+    // The same codes as a local token, so callers and tests treat both credentials alike.
+    if (!session) {
+      throw new ChangeError('TOKEN_INVALID', 'session not recognised; log in again at /auth/login');
+    }
+    if (expired)
+      throw new ChangeError('TOKEN_EXPIRED', 'the session expired; log in again at /auth/login');
     return { name: session.name, roles: session.roles };
   }
 }

@@ -39,9 +39,18 @@ export class CookieSealer {
 
   /** The value, or undefined when it was not sealed with this key, was altered, or expired. */
   open<T extends object>(sealed: string | undefined, now = Date.now()): T | undefined {
-    if (!sealed?.startsWith(PREFIX)) return undefined;
+    const opened = this.inspect<T>(sealed, now);
+    return opened.expired ? undefined : opened.value;
+  }
+
+  /** The value and whether it expired; no value when it was not sealed with this key or altered. */
+  inspect<T extends object>(
+    sealed: string | undefined,
+    now = Date.now(),
+  ): { value?: T; expired: boolean } {
+    if (!sealed?.startsWith(PREFIX)) return { expired: false };
     const raw = Buffer.from(sealed.slice(PREFIX.length), 'base64url');
-    if (raw.length < 12 + 16 + 2) return undefined;
+    if (raw.length < 12 + 16 + 2) return { expired: false };
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, 12));
       decipher.setAuthTag(raw.subarray(raw.length - 16));
@@ -50,10 +59,10 @@ export class CookieSealer {
         decipher.final(),
       ]);
       const value = JSON.parse(body.toString('utf8')) as T & { exp?: unknown };
-      if (typeof value.exp !== 'number' || value.exp * 1000 <= now) return undefined;
-      return value;
+      if (typeof value.exp !== 'number') return { expired: false };
+      return { value, expired: value.exp * 1000 <= now };
     } catch {
-      return undefined;
+      return { expired: false };
     }
   }
 }
