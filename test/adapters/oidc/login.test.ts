@@ -65,6 +65,15 @@ async function logIn(): Promise<{ status: number; session?: string }> {
 }
 
 describe('OIDC login for the dashboard', () => {
+  // First in the file: discovery has not happened yet, so the outage hits it.
+  it('answers 503 while the issuer is down, and discovers again on the next login', async () => {
+    issuer.fail({ status: 503, match: /openid-configuration/ });
+    const down = await get(`${plane.url}/auth/login`);
+    expect(down.status).toBe(503);
+    expect(cookiesSet(down)).toEqual([]);
+    expect((await get(`${plane.url}/auth/login`)).status).toBe(302);
+  });
+
   it('sends the browser to the issuer with state, nonce and an S256 code challenge', async () => {
     const { authorize } = await startLogin();
     expect(authorize.pathname).toBe('/authorize');
