@@ -19,6 +19,8 @@ export interface GovernedForge extends Forge {
   listStatusesIn(db: Kysely<Database>, commit: string): Promise<CommitStatus[]>;
   writeStatus(db: Kysely<Database>, input: Omit<CommitStatus, 'updatedAt'>): Promise<CommitStatus>;
   closeProposal(id: string, actor: string): Promise<Proposal>;
+  /** Writes the evidence of merges a crash left unrecorded; see EmbeddedForge. */
+  recordUnrecordedMerges?(): Promise<string[]>;
 }
 
 /** What review and change management work with, passed in once. */

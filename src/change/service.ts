@@ -138,6 +138,8 @@ export class ChangeService implements ForgePolicy {
 
   /** Merges under branch protection, after refreshing the gate verdict on the head. */
   async merge(actor: Actor, id: string): Promise<Proposal> {
+    // A merge retried after a crash finds the earlier one done: its evidence is written first.
+    await this.context.forge.recordUnrecordedMerges?.();
     await refusing(
       this.context.ledger,
       { proposal: id, actor: actor.name, action: 'merge' },

@@ -102,6 +102,11 @@ export interface EvidencePayloads {
     desiredDigest?: string;
     /** Who signed the merge commit (key id or identity); absent when it is unsigned. */
     commitSignedBy?: string;
+    /**
+     * Set when the merge's entry was written on recovery, after a crash between the merge and its
+     * evidence: the approvals are those the forge had stored for the merged head.
+     */
+    recovered?: boolean;
   };
   'proposal.refused': {
     proposal: string;

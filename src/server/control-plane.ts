@@ -117,6 +117,11 @@ export async function startControlPlane(
       }
     }
 
+    // Merges a crash left without their evidence are recorded before anything syncs them.
+    const recovered = await changeManagementFor(ws).forge.recordUnrecordedMerges?.();
+    if (recovered?.length)
+      options.logger.warn({ proposals: recovered }, 'merge evidence recovered');
+
     if (embedded && (options.cdEngine ?? ws.config.adapters.cdEngine === 'builtin')) {
       cdEngine = await startWorkspaceCdEngine({ ws, logger: options.logger });
       stops.push(() => cdEngine!.close());

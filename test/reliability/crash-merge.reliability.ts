@@ -73,48 +73,43 @@ describe('crashes: forge merge', () => {
 });
 
 describe('crashes: forge merge, killed between the merge and its evidence', () => {
-  // TODO(#10): EmbeddedForge.merge (src/embedded/forge/index.ts, merge(): the proposal.merged
-  // entry is appended after the transaction that marks the proposal merged) loses the merge's
-  // evidence when the process dies in between, and nothing records it afterwards: the proposal is
-  // merged and main moved, but the ledger has no proposal.merged and the change record stays
-  // Scheduled. Recording the entry in the same transaction, or recording missing ones on start,
-  // would close it.
-  it.fails(
-    'records the merge when the next operation finds it merged without evidence',
-    async (context) => {
-      report(context, {
-        area: 'Crashes',
-        tried:
-          'a merge killed after it was marked merged, before proposal.merged was appended (exact state)',
+  // A kill between the merge and its proposal.merged entry leaves main moved and the proposal
+  // merged with no evidence; the forge records such merges (marked recovered) at start-up and
+  // before the next merge, and moves their change records on.
+  it('records the merge when the next operation finds it merged without evidence', async (context) => {
+    report(context, {
+      area: 'Crashes',
+      tried:
+        'a merge killed after it was marked merged, before proposal.merged was appended (exact state)',
+    });
+    const bed = await createTestBed();
+    try {
+      await bed.bump('interrupted', 'dev', 'v77');
+      const proposal = await propose(bed, 'interrupted');
+      // What the kill leaves: main moved and the proposal marked merged, nothing in the ledger.
+      await git(['update-ref', 'refs/heads/main', proposal.headCommit], {
+        cwd: bed.ws.paths.configRepo,
       });
-      const bed = await createTestBed();
-      try {
-        await bed.bump('interrupted', 'dev', 'v77');
-        const proposal = await propose(bed, 'interrupted');
-        // What the kill leaves: main moved and the proposal marked merged, nothing in the ledger.
-        await git(['update-ref', 'refs/heads/main', proposal.headCommit], {
-          cwd: bed.ws.paths.configRepo,
-        });
-        await bed.ws.store.db
-          .updateTable('forge_proposals')
-          .set({ state: 'merged', merge_commit: proposal.headCommit, merged_by: 'alice' })
-          .where('id', '=', proposal.id)
-          .execute();
+      await bed.ws.store.db
+        .updateTable('forge_proposals')
+        .set({ state: 'merged', merge_commit: proposal.headCommit, merged_by: 'alice' })
+        .where('id', '=', proposal.id)
+        .execute();
 
-        // The next operations: a restart opens change management and reads the proposal.
-        const cm = changeManagementFor(bed.ws);
-        expect((await cm.forge.getProposal(proposal.id)).state).toBe('merged');
-        await cm.service.merge(bed.as('alice'), proposal.id).catch(() => undefined);
-        const entries = await bed.ws.ledger.list({
-          kind: 'proposal.merged',
-          subject: `proposal:${proposal.id}`,
-        });
-        expect(entries).toHaveLength(1);
-      } finally {
-        await bed.dispose();
-      }
-    },
-  );
+      // The next operations: a restart opens change management and reads the proposal.
+      const cm = changeManagementFor(bed.ws);
+      expect((await cm.forge.getProposal(proposal.id)).state).toBe('merged');
+      await cm.service.merge(bed.as('alice'), proposal.id).catch(() => undefined);
+      const entries = await bed.ws.ledger.list({
+        kind: 'proposal.merged',
+        subject: `proposal:${proposal.id}`,
+      });
+      expect(entries).toHaveLength(1);
+      expect(entries[0]!.payload).toMatchObject({ recovered: true, mergedBy: 'alice' });
+    } finally {
+      await bed.dispose();
+    }
+  });
 });
 
 async function mainOf(workspace: string): Promise<string> {

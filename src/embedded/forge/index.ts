@@ -353,6 +353,49 @@ export class EmbeddedForge implements Forge {
       refusal,
       () => this.protectedMerge(id, actor, options),
     );
+    await this.recordMerge(proposal, actor, approvals, path, signedBy);
+    await this.options.policy.afterMerge?.(proposal, path);
+    return proposal;
+  }
+
+  /**
+   * A merge moves main and marks the proposal merged in one step, then records its evidence; a
+   * crash in between leaves a merge without its entry. This writes the missing entries (marked
+   * `recovered`, with the approvals the forge stored for the merged head) and moves their
+   * changes on, and returns the proposals it recovered. Run at start-up and before every merge.
+   */
+  async recordUnrecordedMerges(): Promise<string[]> {
+    const merged = await this.db
+      .selectFrom('forge_proposals')
+      .selectAll()
+      .where('state', '=', 'merged')
+      .execute();
+    if (merged.length === 0) return [];
+    const recorded = new Set(
+      (await this.options.ledger.list({ kind: 'proposal.merged' })).map((e) => e.subject),
+    );
+    const recovered: string[] = [];
+    for (const row of merged) {
+      const proposal = rowToProposal(row);
+      if (recorded.has(`proposal:${proposal.id}`)) continue;
+      const approvals = countingApprovals(proposal, await listReviews(this.db, proposal.id));
+      const actor = proposal.mergedBy ?? 'system:forge-recovery';
+      await this.recordMerge(proposal, actor, approvals, 'normal', undefined, true);
+      await this.options.policy.afterMerge?.(proposal, 'normal');
+      recovered.push(proposal.id);
+    }
+    return recovered;
+  }
+
+  private async recordMerge(
+    proposal: Proposal,
+    actor: string,
+    approvals: Review[],
+    path: MergePath,
+    signedBy: string | undefined,
+    recovered = false,
+  ): Promise<void> {
+    const id = proposal.id;
     const change = await this.options.policy.changeFor?.(proposal);
     await recordEvidence(this.options.ledger, 'proposal.merged', `proposal:${id}`, actor, {
       proposal: id,
@@ -372,10 +415,9 @@ export class EmbeddedForge implements Forge {
       ...(change ? { change } : {}),
       // The allowed signer `git verify-commit` named for the merged head (CP-10's evidence).
       ...(signedBy ? { commitSignedBy: signedBy } : {}),
+      ...(recovered ? { recovered } : {}),
       path,
     });
-    await this.options.policy.afterMerge?.(proposal, path);
-    return proposal;
   }
 
   private async protectedMerge(id: string, actor: string, options: MergeOptions) {
