@@ -7,6 +7,7 @@ import { MetricsRegistry, OPENMETRICS_CONTENT_TYPE } from './metrics.ts';
 import { registerOpenApi, trackRoutes } from './openapi.ts';
 import type { WorkspaceContext } from '../workspace/context.ts';
 import { changeRoutes } from './routes/changes.ts';
+import type { Identity } from '../domain/identity.ts';
 import { rollbackRoute } from './routes/rollback.ts';
 
 const STATUS_BY_CATEGORY: Record<ErrorCategory, number> = {
@@ -22,6 +23,11 @@ const STATUS_BY_CATEGORY: Record<ErrorCategory, number> = {
 export interface ServerOptions {
   workspace: WorkspaceContext;
   logger: Logger;
+  /**
+   * Who callers of the change routes are: the workspace's local tokens by default; with OIDC, the
+   * identity that also accepts dashboard sessions.
+   */
+  identity?: Identity;
   metrics?: MetricsRegistry;
   bodyLimit?: number;
 }
@@ -84,7 +90,8 @@ export function createServer(options: ServerOptions): {
     return reply.type(OPENMETRICS_CONTENT_TYPE).send(metrics.render());
   });
 
-  void app.register(changeRoutes, { changes: changeManagementFor(options.workspace) });
+  const changes = changeManagementFor(options.workspace);
+  void app.register(changeRoutes, { changes, identity: options.identity ?? changes.identity });
   void app.register(rollbackRoute, { workspace: options.workspace });
   const githubWebhooks = options.workspace.connected?.githubWebhooks;
   if (githubWebhooks) void app.register(githubWebhookRoute, { receiver: githubWebhooks });

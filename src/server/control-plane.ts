@@ -81,9 +81,14 @@ export async function startControlPlane(
     stops.length = 0;
   };
   try {
-    const { app } = createServer({ workspace: ws, logger: options.logger });
     const login = options.login ?? oidcLoginOf(ws);
     const local = options.identity ?? new LocalIdentity(ws.config, ws.store, ws.ledger);
+    const { app } = createServer({
+      workspace: ws,
+      logger: options.logger,
+      // With OIDC, dashboard sessions act on the change routes as bearer tokens do.
+      ...(login ? { identity: login.identity(changeManagementFor(ws).identity) } : {}),
+    });
     if (login) registerOidcRoutes(app, login);
     await registerReadApi(app, {
       ledger: ws.ledger,

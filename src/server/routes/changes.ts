@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ChangeManagement } from '../../change/index.ts';
-import type { Actor } from '../../domain/identity.ts';
+import type { Actor, Identity } from '../../domain/identity.ts';
+import { cookieOf, SESSION_COOKIE } from '../auth.ts';
 import { UsageError } from '../../errors.ts';
 
 const reviewBody = z.strictObject({
@@ -37,13 +38,17 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
  */
 export async function changeRoutes(
   app: FastifyInstance,
-  options: { changes: ChangeManagement },
+  options: { changes: ChangeManagement; identity: Identity },
 ): Promise<void> {
   const { service } = options.changes;
+  // A Bearer token, or a dashboard session cookie (SameSite=Lax: never sent on a cross-site
+  // POST). Tokens in query strings or the token cookie are not accepted for these actions.
   const actorOf = (request: FastifyRequest): Promise<Actor> => {
     const header = request.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : undefined;
-    return options.changes.identity.authenticate(token);
+    const token = header?.startsWith('Bearer ')
+      ? header.slice('Bearer '.length)
+      : cookieOf(request, SESSION_COOKIE);
+    return options.identity.authenticate(token);
   };
   type IdParams = { Params: { id: string } };
 

@@ -95,6 +95,27 @@ describe('OIDC login for the dashboard', () => {
     expect(await me.json()).toMatchObject({ name: 'pat', roles: ['platform-admin'] });
   });
 
+  it('lets the session act on the change routes, as a bearer token would', async () => {
+    issuer.user = { sub: 'u-3', preferred_username: 'carol', groups: ['cab'] };
+    const { session } = await logIn();
+    const list = await get(`${plane.url}/api/v1/proposals`, [session!]);
+    expect(list.status).toBe(200);
+    expect((await get(`${plane.url}/api/v1/proposals`)).status).toBe(401);
+    const approve = (cookies: string[]) =>
+      fetch(`${plane.url}/api/v1/proposals/999/approve`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie: cookies.join('; ') },
+        body: '{}',
+      });
+    // Authenticated as carol, the request reaches the service, which knows no proposal 999.
+    const withSession = await approve([session!]);
+    expect(withSession.status).toBe(404);
+    expect(((await withSession.json()) as { error: { code: string } }).error.code).toBe(
+      'UNKNOWN_PROPOSAL',
+    );
+    expect((await approve([])).status).toBe(401);
+  });
+
   it('maps each group to its roles and ignores names that are no changeproof role', async () => {
     issuer.user = { sub: 'u-2', preferred_username: 'carol', groups: ['cab', 'typo'] };
     const { session } = await logIn();
