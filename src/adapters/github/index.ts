@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { GovernedForge } from '../../change/context.ts';
 import { ChangeError } from '../../change/errors.ts';
+import { refusing } from '../../change/refusals.ts';
 import type { ChangeEvidence } from '../../domain/change-system.ts';
 import { evidenceOf, recordEvidence } from '../../domain/evidence.ts';
 import type { CommitStatus, OpenProposalRequest, Proposal, Review } from '../../domain/forge.ts';
@@ -122,19 +123,30 @@ export class GithubForge implements GovernedForge {
   }
 
   async review(id: string, input: Omit<Review, 'proposal' | 'submittedAt'>): Promise<Review> {
-    const proposal = await this.getProposal(id);
-    if (input.state === 'dismissed') throw new ChangeError('NOT_HEAD', 'dismiss reviews on GitHub');
-    if (input.commit !== proposal.headCommit) {
-      throw new ChangeError(
-        'NOT_HEAD',
-        `commit ${input.commit.slice(0, 12)} is not the head of proposal ${id}; review the head`,
-      );
-    }
-    if (input.state === 'approved') assertIndependent(proposal, input.reviewer);
+    const refusal = { proposal: id, actor: input.reviewer, action: `review:${input.state}` };
+    // Refused before GitHub is asked, and recorded as the embedded forge records them.
+    await refusing(this.options.ledger, refusal, async () => {
+      const proposal = await this.getProposal(id);
+      if (input.state === 'dismissed') {
+        throw new ChangeError('NOT_HEAD', 'dismiss reviews on GitHub');
+      }
+      if (input.commit !== proposal.headCommit) {
+        throw new ChangeError(
+          'NOT_HEAD',
+          `commit ${input.commit.slice(0, 12)} is not the head of proposal ${id}; review the head`,
+        );
+      }
+      if (input.state === 'approved') assertIndependent(proposal, input.reviewer);
+    });
     const posted = await this.api.call(reviewSchema, {
       method: 'POST',
       path: this.api.repoPath(`/pulls/${id}/reviews`),
-      body: { commit_id: input.commit, event: reviewEvents[input.state], body: input.body ?? '' },
+      // A dismissal was refused above, so the state is one GitHub reviews can carry.
+      body: {
+        commit_id: input.commit,
+        event: reviewEvents[input.state as keyof typeof reviewEvents],
+        body: input.body ?? '',
+      },
       actor: input.reviewer,
     });
     const review = toReview(id, posted, this.userOf);
