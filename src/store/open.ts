@@ -142,6 +142,11 @@ async function openPostgres(url: string): Promise<Store> {
       getTypeParser: (oid, format) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format)),
     },
   });
+  // A server restart or an administrator terminating sessions errors the idle connections. Left
+  // unhandled, pg re-emits that as an uncaught exception that kills the process; the query that
+  // next needs a connection gets a fresh one, or the outage as an error, instead.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   try {
     const client = await pool.connect();
     client.release();

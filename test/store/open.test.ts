@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { openStore } from '../../src/store/open.ts';
+import { createTestDatabase, postgresAvailable, POSTGRES_ADMIN_URL } from '../support/postgres.ts';
 
 describe('openStore', () => {
   const dir = mkdtempSync(join(tmpdir(), 'changeproof-open-'));
@@ -31,5 +33,31 @@ describe('openStore', () => {
     const error = await openStore('postgres://user:secret@127.0.0.1:1/db').catch((e) => e);
     expect(error).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', category: 'upstream' });
     expect(error.message).not.toContain('secret');
+  });
+});
+
+describe.runIf(postgresAvailable)('openStore on PostgreSQL', () => {
+  it('survives the server terminating its idle connections, and the next query works', async () => {
+    const database = await createTestDatabase();
+    const store = await openStore(database.url);
+    try {
+      await store.db.selectFrom('ledger_entries').select('seq').execute();
+      const name = new URL(database.url).pathname.slice(1);
+      const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+      await admin.connect();
+      const terminated = await admin.query(
+        'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1',
+        [name],
+      );
+      await admin.end();
+      expect(terminated.rowCount).toBeGreaterThan(0);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Without an error handler on the pool, pg would have thrown an uncaught exception by now.
+      const rows = await store.db.selectFrom('ledger_entries').select('seq').execute();
+      expect(rows).toEqual([]);
+    } finally {
+      await store.close();
+      await database.drop();
+    }
   });
 });
