@@ -49,6 +49,18 @@ export function answerApproval(
     ...reviewApprovals(index, links),
     ...(links.changeId ? changeApprovals(index, links.changeId) : []),
   ];
+  const glass = answer.breakGlass;
+  if (glass?.selfApproved && !approvals.some((a) => a.identity === glass.actor)) {
+    // Broke glass on their own change with the change system down: the override is the approval.
+    const at = index.entry(glass.seq)?.time ?? '';
+    approvals.push({
+      identity: glass.actor,
+      roles: ['oncall'],
+      at,
+      source: 'break-glass',
+      seq: glass.seq,
+    });
+  }
   // The approvals were just built: their team is set in place rather than copied in.
   for (const approval of approvals) approval.team = teams.get(approval.identity);
   answer.approvals = approvals;

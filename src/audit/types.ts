@@ -31,8 +31,11 @@ export interface Approval {
   roles: string[];
   team?: string;
   at: string;
-  /** A review on the config-repo proposal, or an approval of the change record. */
-  source: 'review' | 'change';
+  /**
+   * A review on the config-repo proposal, an approval of the change record, or an on-call
+   * engineer's break-glass on their own change (no record of the approval but the override).
+   */
+  source: 'review' | 'change' | 'break-glass';
   /** The commit a review approved. */
   commit?: string;
   seq: number;
@@ -65,7 +68,14 @@ export interface ApprovalAnswer {
     refusals: { code: string; actor: string; reason: string; seq: number }[];
     seq: number;
   };
-  breakGlass?: { actor: string; reason: string; system: string; seq: number };
+  breakGlass?: {
+    actor: string;
+    reason: string;
+    system: string;
+    /** The on-call engineer who broke glass wrote or last pushed the change. */
+    selfApproved?: boolean;
+    seq: number;
+  };
   approvals: Approval[];
   separationOfDuties: { verdict: 'pass' | 'fail' | 'no-evidence'; reasons: string[] };
 }

@@ -59,7 +59,7 @@ export async function governanceOf(
 /** A change record owed to the change system: opened when it is reachable again. */
 export interface PendingRecord {
   request: OpenChangeRequest;
-  breakGlass?: { actor: string; reason: string };
+  breakGlass?: { actor: string; reason: string; selfApproved?: boolean };
 }
 
 export async function readPending(

@@ -40,7 +40,9 @@ export interface EmergencyResult {
  * emergency, which is their approval; the change becomes an emergency change and merges with that
  * one approval; someone else must review it within the environment's window. When the change
  * system is unreachable the declaration refuses unless the engineer breaks glass, which merges
- * with the reason recorded and owes the change record until the system is back.
+ * with the reason recorded and owes the change record until the system is back. Breaking glass
+ * also lets a sole responder go ahead on their own change: the self-approval is recorded as
+ * such and every audit reports it as a separation-of-duties failure.
  */
 export async function declareEmergency(
   context: ChangeContext,
@@ -48,7 +50,8 @@ export async function declareEmergency(
   request: EmergencyRequest,
 ): Promise<EmergencyResult> {
   const refusal = { proposal: request.proposal, actor: actor.name, action: 'emergency' };
-  const { proposal, dueBy } = await refusing(context.ledger, refusal, async () => {
+  const breakGlass = request.breakGlass ?? false;
+  const { proposal, dueBy, selfApproved } = await refusing(context.ledger, refusal, async () => {
     authorize(actor, 'emergency');
     if (request.reason.trim().length < 5) {
       throw new ChangeError('NOT_EMERGENCY', 'give the emergency a reason (--reason "…")');
@@ -57,32 +60,53 @@ export async function declareEmergency(
     if (proposal.state !== 'open') {
       throw new ChangeError('PROPOSAL_NOT_OPEN', `proposal ${proposal.id} is ${proposal.state}`);
     }
-    assertIndependent(proposal, actor.name);
+    const selfApproved = isSelfApproval(proposal, actor.name, breakGlass);
     const governance = await governanceOf(context, proposal);
     const window = durationMs(governance.emergencyReviewWindow);
-    return { proposal, dueBy: new Date(context.clock().getTime() + window).toISOString() };
+    const dueBy = new Date(context.clock().getTime() + window).toISOString();
+    return { proposal, dueBy, selfApproved };
   });
   const emergency: EmergencyDetails = {
     declaredBy: actor.name,
     reason: request.reason,
     reviewDueBy: dueBy,
-    breakGlass: false,
+    breakGlass: selfApproved,
   };
   const change = await refusing(context.ledger, refusal, () =>
-    openEmergencyChange(context, proposal, actor, emergency, request.breakGlass ?? false),
+    openEmergencyChange(context, proposal, actor, emergency, breakGlass),
   );
-  await approveAsOncall(context, actor, proposal, change, request.reason);
+  if (selfApproved) await recordBreakGlass(context, proposal, actor, emergency, true);
+  await approveAsOncall(context, actor, proposal, change, request.reason, selfApproved);
   await evaluateGate(context, proposal.id);
   const merged = await context.forge.merge(proposal.id, actor.name, {
     emergency: true,
-    ...(change ? {} : { breakGlass: true }),
+    ...(change && !selfApproved ? {} : { breakGlass: true }),
+    ...(selfApproved ? { selfApproved } : {}),
   });
   return {
     proposal: merged,
     ...(change ? { change: await context.changeSystem.get(change.number) } : {}),
-    breakGlass: !change,
+    breakGlass: !change || selfApproved,
     reviewDueBy: dueBy,
   };
+}
+
+/**
+ * Whether `actor` wrote or last pushed the proposal. Without break-glass that refuses, saying
+ * what to do; with it a sole responder may go ahead, and the caller records the override.
+ */
+function isSelfApproval(proposal: Proposal, actor: string, breakGlass: boolean): boolean {
+  try {
+    assertIndependent(proposal, actor);
+    return false;
+  } catch (error) {
+    if (!(error instanceof ChangeError)) throw error;
+    if (breakGlass) return true;
+    throw new ChangeError(
+      error.code,
+      `${error.message}: another on-call engineer must declare it, or break glass with --break-glass (an audit finding)`,
+    );
+  }
 }
 
 async function openEmergencyChange(
@@ -114,57 +138,82 @@ async function openEmergencyChange(
         { cause: error },
       );
     }
-    await recordEvidence(
-      context.ledger,
-      'change.break-glass',
-      `proposal:${proposal.id}`,
-      actor.name,
-      {
-        proposal: proposal.id,
-        actor: actor.name,
-        reason: emergency.reason,
-        system,
-      },
-    );
+    // A self-approval's entry is written by the caller, once, whether or not the system answers.
+    if (!emergency.breakGlass) await recordBreakGlass(context, proposal, actor, emergency, false);
     const request = changeRequest(proposal, governance, 'emergency', {
       emergency: { ...emergency, breakGlass: true },
       retroactive: true,
     });
     await writePending(context, proposal.id, {
       request,
-      breakGlass: { actor: actor.name, reason: emergency.reason },
+      breakGlass: {
+        actor: actor.name,
+        reason: emergency.reason,
+        ...(emergency.breakGlass ? { selfApproved: true } : {}),
+      },
     });
     return undefined;
   }
 }
 
-/** The declaration is the on-call approval: a review of the head and the change's approval. */
+async function recordBreakGlass(
+  context: ChangeContext,
+  proposal: Proposal,
+  actor: Actor,
+  emergency: EmergencyDetails,
+  selfApproved: boolean,
+): Promise<void> {
+  await recordEvidence(
+    context.ledger,
+    'change.break-glass',
+    `proposal:${proposal.id}`,
+    actor.name,
+    {
+      proposal: proposal.id,
+      actor: actor.name,
+      reason: emergency.reason,
+      system: context.changeSystem.name,
+      ...(selfApproved ? { selfApproved } : {}),
+    },
+  );
+}
+
+/**
+ * The declaration is the on-call approval: a review of the head and the change's approval. A
+ * self-approval leaves no review (the forge refuses an author's approval, as GitHub does); the
+ * change record still names who approved, so the audit sees exactly what happened.
+ */
 async function approveAsOncall(
   context: ChangeContext,
   actor: Actor,
   proposal: Proposal,
   change: ChangeRecord | undefined,
   reason: string,
+  selfApproved: boolean,
 ): Promise<void> {
-  const review = await context.forge.review(proposal.id, {
-    reviewer: actor.name,
-    state: 'approved',
-    commit: proposal.headCommit,
-    body: `emergency: ${reason}`,
-  });
+  const at = selfApproved
+    ? context.clock().toISOString()
+    : (
+        await context.forge.review(proposal.id, {
+          reviewer: actor.name,
+          state: 'approved',
+          commit: proposal.headCommit,
+          body: `emergency: ${reason}`,
+        })
+      ).submittedAt;
   if (!change) return;
   await context.changeSystem.recordApproval(change.number, {
     approver: actor.name,
     role: 'oncall',
     state: 'approved',
-    at: review.submittedAt,
+    at,
     comments: reason,
   });
   await recordEvidence(context.ledger, 'change.approved', `change:${change.number}`, actor.name, {
     change: change.number,
     approver: actor.name,
     role: 'oncall',
-    at: review.submittedAt,
+    at,
   });
 }
 

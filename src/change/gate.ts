@@ -20,7 +20,7 @@ export interface GateInput {
   statuses: CommitStatus[];
   change?: ChangeRecord;
   /** Set when an on-call engineer broke glass because the change system was unreachable. */
-  breakGlass?: { actor: string; reason: string };
+  breakGlass?: { actor: string; reason: string; selfApproved?: boolean };
   /** Roles by user name, from changeproof.yaml. */
   roles: ReadonlyMap<string, readonly Role[]>;
   governance: EffectiveGovernance;
@@ -66,6 +66,16 @@ export function decideGate(input: GateInput): GateVerdict {
   );
   if (blocking.length > 0) {
     return verdict('failure', 'changes-requested', `changes requested by ${names(blocking)}`, []);
+  }
+
+  const glass = selfApprovedBreakGlass(input);
+  if (glass) {
+    return verdict(
+      'success',
+      'break-glass-self-approval',
+      `break-glass by ${glass.actor} on their own change: no independent approval; review owed`,
+      [],
+    );
   }
 
   const oncall = independent.filter((r) => heldBy(r, 'oncall'));
@@ -161,6 +171,23 @@ export function decideGate(input: GateInput): GateVerdict {
   }
   const rule = change.type === 'standard' ? 'standard-preapproved' : 'approved';
   return verdict('success', rule, `approved by ${names(eligible)}`, eligible);
+}
+
+/**
+ * Break glass declared by the proposal's author or last pusher, a sole responder's override: from
+ * the owed record while the change system is down, or from the open emergency change record.
+ */
+function selfApprovedBreakGlass(input: GateInput): { actor: string } | undefined {
+  const { proposal, change } = input;
+  const declared =
+    input.breakGlass?.actor ??
+    (change?.type === 'emergency' && change.emergency?.breakGlass && !isClosed(change)
+      ? change.emergency.declaredBy
+      : undefined);
+  if (declared === undefined) return undefined;
+  return declared === proposal.author || declared === proposal.lastPusher
+    ? { actor: declared }
+    : undefined;
 }
 
 /** The verdict's inputs as written to the ledger: who, which commit, which rule settings. */

@@ -224,8 +224,11 @@ export class ChangeService implements ForgePolicy {
     const normal = proposal.routine
       ? governance.approvals
       : Math.max(governance.approvals, governance.nonRoutineApprovals);
+    // Break glass by the change's own author leaves no independent approval to count: the gate
+    // has already required the break-glass record, and the audit reports it as a finding.
+    const emergency = options.breakGlass && options.selfApproved ? 0 : 1;
     return {
-      requiredApprovals: options.emergency || options.breakGlass ? 1 : normal,
+      requiredApprovals: options.emergency || options.breakGlass ? emergency : normal,
       requiredContexts: [CHANGE_APPROVED_CONTEXT, RENDER_CONTEXT],
       requireSignedCommits: true,
     };

@@ -4,8 +4,9 @@ import { APP, ENV, SERVICE, sayChangeState, waitForSync } from './release-steps.
 import type { DemoStep } from './context.ts';
 
 /**
- * The second release misbehaves: alice asks for a rollback, dave (on call) takes the emergency
- * path, the engine syncs the earlier deployment back, and bob reviews the emergency afterwards.
+ * The second release misbehaves at night: dave, alone on call, asks for a rollback and cannot
+ * approve his own change, so he breaks glass; the engine syncs the earlier deployment back, and
+ * bob reviews the emergency afterwards, late. The audit reports both.
  */
 const emergencyRollbackStep: DemoStep = {
   title: 'An emergency rollback through the same governed path',
@@ -17,7 +18,7 @@ const emergencyRollbackStep: DemoStep = {
         (await changes.identity.issue(name, { ttlSeconds: 600 })).token,
       );
     const lease = await ws.broker.openLease({
-      holder: 'rollback:alice',
+      holder: 'rollback:dave',
       scopes: ['sign:pipeline'],
       ttlSeconds: 120,
     });
@@ -25,21 +26,28 @@ const emergencyRollbackStep: DemoStep = {
       env: ENV,
       service: SERVICE,
       to: memory.get('first.deployment'),
-      actor: 'alice',
+      actor: 'dave',
       reason: 'checkout error rate up after the half-even rounding release',
       emergency: true,
       signer: await ws.broker.signer(lease.id, 'pipeline'),
     }).finally(() => ws.broker.revokeLease(lease.id));
     say(
-      `alice asked for a rollback of ${APP} to ${memory.get('first.deployment')}: proposal ${proposal.id}`,
+      `dave (oncall, alone tonight) asked for a rollback of ${APP} to ${memory.get('first.deployment')}: proposal ${proposal.id}`,
     );
 
-    const emergency = await changes.declareEmergency(await actor('dave'), {
-      proposal: proposal.id,
-      reason: 'checkout error rate at 12% since the last release',
-    });
+    const dave = await actor('dave');
+    const declaration = { proposal: proposal.id, reason: 'checkout error rate at 12%' };
+    try {
+      await changes.declareEmergency(dave, declaration);
+      throw new Error('demo: dave approved his own emergency');
+    } catch (error) {
+      say(
+        `dave declares the emergency on his own change -> refused ${(error as { code?: string }).code}`,
+      );
+    }
+    const emergency = await changes.declareEmergency(dave, { ...declaration, breakGlass: true });
     say(
-      `dave (oncall) declared an emergency: proposal ${emergency.proposal.state}, change ${emergency.change?.number} (${emergency.change?.type}); retroactive review due by ${emergency.reviewDueBy}`,
+      `dave breaks glass: proposal ${emergency.proposal.state}, change ${emergency.change?.number} (${emergency.change?.type}), self-approval recorded; retroactive review due by ${emergency.reviewDueBy}`,
     );
     const deployment = await waitForSync(context, emergency.proposal.mergeCommit!);
     say(

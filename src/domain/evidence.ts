@@ -144,7 +144,14 @@ export interface EvidencePayloads {
     reason: string;
     reviewDueBy: string;
   };
-  'change.break-glass': { proposal: string; actor: string; reason: string; system: string };
+  'change.break-glass': {
+    proposal: string;
+    actor: string;
+    reason: string;
+    system: string;
+    /** Set when the on-call engineer who broke glass wrote or last pushed the proposal. */
+    selfApproved?: boolean;
+  };
   'change.retro-reviewed': {
     change: string;
     reviewer: string;

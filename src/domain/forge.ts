@@ -76,6 +76,6 @@ export interface Forge {
   merge(
     id: string,
     actor: string,
-    options?: { emergency?: boolean; breakGlass?: boolean },
+    options?: { emergency?: boolean; breakGlass?: boolean; selfApproved?: boolean },
   ): Promise<Proposal>;
 }

@@ -207,12 +207,17 @@ describe('audit deployments', () => {
         /alice approved .* their own proposal, forced through break-glass/,
       );
       expect(sod[0]!.evidence).toEqual(
-        expect.arrayContaining([
-          d.selfApproval!.seqs.refused,
-          d.selfApproval!.seqs.breakGlass,
-          d.selfApproval!.seqs.selfReview,
-        ]),
+        expect.arrayContaining([d.selfApproval!.seqs.refused, d.selfApproval!.seqs.breakGlass]),
       );
+      const { deployments } = await audit();
+      const forced = deployments.find((x) => x.id === d.selfApproval!.deployment)!;
+      expect(forced.approval.approvals).toEqual([
+        expect.objectContaining({
+          identity: 'alice',
+          source: 'break-glass',
+          seq: d.selfApproval!.seqs.breakGlass,
+        }),
+      ]);
       const cp01 = await failuresOf('CP-01');
       expect(
         cp01.find((f) => f.subject === `deployment:${d.selfApproval!.deployment}`)?.reason,

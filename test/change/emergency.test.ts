@@ -102,9 +102,54 @@ describe('emergency changes', () => {
     const before = await bed.mainHead();
     await expect(
       bed.cm.declareEmergency(bed.as('dave'), { proposal: proposal.id, reason: 'my own fix' }),
-    ).rejects.toMatchObject({ code: 'SELF_APPROVAL' });
+    ).rejects.toMatchObject({ code: 'SELF_APPROVAL', message: /--break-glass/ });
     expect(await bed.mainHead()).toBe(before);
     await bed.cm.service.close(bed.as('dave'), proposal.id);
+  });
+
+  it('lets a sole responder break glass on their own change, recorded as a self-approval', async () => {
+    await bed.bump('hotfix-4', 'prod', 'v2.0.4');
+    const proposal = await propose(bed, 'hotfix-4', 'dave');
+    const ledgerAt = (await bed.ws.ledger.head())?.seq ?? 0;
+    await expect(
+      bed.cm.declareEmergency(bed.as('dave'), { proposal: proposal.id, reason: 'alone at 3am' }),
+    ).rejects.toMatchObject({ code: 'SELF_APPROVAL' });
+
+    const result = await bed.cm.declareEmergency(bed.as('dave'), {
+      proposal: proposal.id,
+      reason: 'alone at 3am',
+      breakGlass: true,
+    });
+    expect(result).toMatchObject({ breakGlass: true, proposal: { state: 'merged' } });
+    expect(await bed.mainHead()).toBe(proposal.headCommit);
+    // No review by the author exists; the change record names who approved it.
+    expect(await bed.cm.forge.listReviews(proposal.id)).toEqual([]);
+    expect(result.change).toMatchObject({
+      type: 'emergency',
+      emergency: { declaredBy: 'dave', breakGlass: true },
+      approvals: [{ approver: 'dave', role: 'oncall' }],
+    });
+
+    const entries = (await bed.ws.ledger.list({ subject: `proposal:${proposal.id}` })).filter(
+      (e) => e.seq > ledgerAt,
+    );
+    const kinds = entries.map((e) => e.kind);
+    expect(kinds).toContain('proposal.refused');
+    expect(entries.find((e) => e.kind === 'change.break-glass')?.payload).toMatchObject({
+      actor: 'dave',
+      selfApproved: true,
+      system: 'native',
+    });
+    const verdict = entries.filter((e) => e.kind === 'gate.verdict').at(-1);
+    expect(verdict?.payload).toMatchObject({ state: 'success', rule: 'break-glass-self-approval' });
+    expect(entries.find((e) => e.kind === 'proposal.merged')?.payload).toMatchObject({
+      path: 'break-glass',
+      approvals: [],
+      author: 'dave',
+    });
+    // Someone other than the sole responder still owes the retroactive review.
+    const overdue = await bed.cm.overdueRetroReviews(new Date(Date.now() + 73 * HOUR));
+    expect(overdue.find((f) => f.proposal === proposal.id)).toMatchObject({ declaredBy: 'dave' });
   });
 
   it('breaks glass when the change system is down and records the change once it is back', async () => {
@@ -128,7 +173,10 @@ describe('emergency changes', () => {
     });
     expect(result).toMatchObject({ breakGlass: true, proposal: { state: 'merged' } });
     expect(await bed.mainHead()).toBe(proposal.headCommit);
-    const [glass] = await bed.ws.ledger.list({ kind: 'change.break-glass' });
+    const [glass] = await bed.ws.ledger.list({
+      kind: 'change.break-glass',
+      subject: `proposal:${proposal.id}`,
+    });
     expect(evidenceOf(glass!, 'change.break-glass')).toMatchObject({
       proposal: proposal.id,
       actor: 'dave',

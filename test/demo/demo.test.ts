@@ -49,12 +49,26 @@ describe('npm run demo', () => {
     expect(demo.stdout).toMatch(/change CHG\d+ \(normal\) is Closed \(3\)/);
   });
 
-  it('rolls back through the emergency path, and the audit catches its late retroactive review', () => {
+  it('rolls back through break-glass, and the audit catches the self-approval and the late review', () => {
+    expect(demo.stdout).toMatch(
+      /dave declares the emergency on his own change -> refused SELF_APPROVAL/,
+    );
+    expect(demo.stdout).toMatch(/dave breaks glass: proposal merged, change CHG\d+ \(emergency\)/);
     expect(demo.stdout).toMatch(/prod\/checkout\/3: rolled back/);
     expect(demo.stdout).toMatch(/review window passed: overdue CP-05 CHG\d+/);
-    expect(demo.stdout).toMatch(
-      /controls: 1 finding\(s\)\n\s+CP-05 change:CHG\d+: retroactive review at .* after it was due/,
+    const findings = demo.stdout
+      .split(/controls: \d+ finding\(s\)\n/)[1]!
+      .split('\n  evidence')[0]!;
+    expect(
+      findings
+        .trim()
+        .split('\n')
+        .map((line) => line.trim().split(' ')[0]),
+    ).toEqual(['CP-02', 'CP-03', 'CP-05']);
+    expect(findings).toMatch(
+      /CP-02 change:CHG\d+: dave approved \(change, entry \d+\) their own proposal, forced through break-glass after being refused/,
     );
+    expect(findings).toMatch(/CP-05 change:CHG\d+: retroactive review at .* after it was due/);
   });
 
   it('answers the auditor with a pack that verifies, and rejects it after one changed byte', () => {

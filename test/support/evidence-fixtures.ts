@@ -336,35 +336,23 @@ export class EvidenceRecorder {
         await this.record('proposal.refused', `proposal:${proposal}`, 'alice', {
           proposal,
           actor: 'alice',
-          action: 'approve',
+          action: 'emergency',
           code: 'SELF_APPROVAL',
-          reason: 'alice authored this proposal',
+          reason: 'alice wrote proposal P-3 and cannot approve it',
         })
       ).seq;
+      // As `change emergency --break-glass` records it: the change system is down and the
+      // on-call engineer is the author, so the override is the only approval there is.
       seqs.breakGlass = (
         await this.record('change.break-glass', `proposal:${proposal}`, 'alice', {
           proposal,
           actor: 'alice',
           reason: 'change system unreachable',
           system: 'servicenow',
+          selfApproved: true,
         })
       ).seq;
-      const at = this.at();
-      seqs.selfReview = (
-        await this.record('proposal.reviewed', `proposal:${proposal}`, 'alice', {
-          proposal,
-          reviewer: 'alice',
-          roles: ['developer'],
-          state: 'approved',
-          commit: head,
-        })
-      ).seq;
-      return {
-        change,
-        mergedBy: 'alice',
-        path: 'break-glass' as const,
-        approvals: [{ reviewer: 'alice', roles: ['developer'], commit: head, at }],
-      };
+      return { change, mergedBy: 'alice', path: 'break-glass' as const, approvals: [] };
     }
     if (options.emergency) {
       const dueBy = this.at(72 * 3_600_000);

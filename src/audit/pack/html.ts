@@ -108,7 +108,7 @@ function whoApproved(d: AuditedDeployment): string {
     breakGlass
       ? row(
           'Break-glass',
-          `${breakGlass.actor}: ${breakGlass.reason} (${breakGlass.system} unavailable)`,
+          `${breakGlass.actor}: ${breakGlass.reason} (${breakGlass.selfApproved ? 'approved their own change' : `${breakGlass.system} unavailable`})`,
         )
       : '',
     change?.emergency

@@ -74,7 +74,10 @@ export function changeCommand(): Command {
   )
     .requiredOption('--proposal <id>', 'the proposal to merge now')
     .requiredOption('--reason <text>', 'why this cannot wait')
-    .option('--break-glass', 'merge even if the change system is unreachable; the record follows')
+    .option(
+      '--break-glass',
+      'merge even if the change system is unreachable, or on your own change when no one else is on call; recorded, and an audit finding',
+    )
     .action(async (options, command: Command) => {
       await withChanges(command, async (changes, actor, context) => {
         const result = await changes.declareEmergency(actor, {

@@ -32,6 +32,8 @@ export type MergePath = 'normal' | 'emergency' | 'break-glass' | 'automatic';
 export interface MergeOptions {
   emergency?: boolean;
   breakGlass?: boolean;
+  /** Break glass without an independent approval: the on-call engineer wrote the change. */
+  selfApproved?: boolean;
 }
 
 /**
