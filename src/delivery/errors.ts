@@ -12,7 +12,8 @@ export type DeliveryErrorCode =
   | 'SCAN_POLICY_LOOSER'
   | 'IMAGE_REFERENCE_INVALID'
   | 'RENDER_MISMATCH'
-  | 'REGISTRY_NOT_CONFIGURED';
+  | 'REGISTRY_NOT_CONFIGURED'
+  | 'CLUSTER_CREDENTIAL_HELD';
 
 const categoryOf: Partial<Record<DeliveryErrorCode, ErrorCategory>> = {
   SERVICE_UNKNOWN: 'usage',

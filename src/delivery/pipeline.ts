@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { defaultService, type ServiceConfig } from '../config/schema.ts';
 import { isChangeproofError, messageOf } from '../errors.ts';
+import {
+  assertNoClusterCredentials,
+  processProbe,
+  type ClusterCredentialProbe,
+} from './cluster-credentials.ts';
 import { DeliveryError, DeliveryStepError } from './errors.ts';
 import { silentProgress } from './progress.ts';
 import { DeliveryRun } from './run.ts';
@@ -26,8 +31,9 @@ const leaseTtlSeconds = 900;
  * `changeproof deliver`: test, build, SBOM, scan gate, push, sign, attest, propose. Each step
  * leaves a `delivery.step` entry; the run ends with `delivery.completed` or `delivery.failed`
  * naming the step and why. A failed step stops the run: nothing later is pushed, signed or
- * proposed. The run's only credential is a broker lease, revoked when it ends either way; it
- * never holds a cluster credential.
+ * proposed. The run's only credential is a broker lease, revoked when it ends either way. It
+ * never holds a cluster credential: that is measured before the tests, when the lease opens and
+ * at the end (see cluster-credentials.ts), and a run that would hold one is refused.
  */
 export async function deliver(
   request: DeliverRequest,
@@ -56,6 +62,8 @@ export async function deliver(
 
 /** The steps in order; each stage records its step, and a failure stops the rest. */
 async function runSteps(context: RunContext): Promise<DeliveryResult> {
+  const probe = context.deps.clusterProbe ?? processProbe();
+  assertNoClusterCredentials([], probe);
   await testSource(context);
   // The lease starts after the tests, so a long test suite cannot outlive it.
   context.lease = await context.deps.broker.openLease({
@@ -63,6 +71,8 @@ async function runSteps(context: RunContext): Promise<DeliveryResult> {
     scopes: leaseScopes,
     ttlSeconds: leaseTtlSeconds,
   });
+  // The broker decides what a lease grants; a lease wider than asked must not reach a cluster.
+  assertNoClusterCredentials([context.lease], probe);
   const image = await buildOrLoadImage(context);
   const sbom = await describeImage(context, image);
   const scan = await scanImage(context, image, sbom);
@@ -95,7 +105,7 @@ async function runSteps(context: RunContext): Promise<DeliveryResult> {
     attestationTag: attested.attestationTag,
     proposal: { id: proposed.proposal.id, branch: proposed.branch, commit: proposed.commit },
     leases: [lease],
-    clusterCredentialsHeld: false,
+    clusterCredentialsHeld: clusterCredentialsHeld(context, probe),
   };
   await run.evidence('delivery.completed', {
     run: run.id,
@@ -108,9 +118,18 @@ async function runSteps(context: RunContext): Promise<DeliveryResult> {
     attestationTag: result.attestationTag,
     proposal: result.proposal.id,
     leases: result.leases,
-    clusterCredentialsHeld: false,
+    clusterCredentialsHeld: result.clusterCredentialsHeld,
   });
   return result;
+}
+
+/**
+ * The run's final measurement over every lease it opened: `false`, or the run is refused. Typed
+ * `false` because a run that holds a cluster credential never completes.
+ */
+function clusterCredentialsHeld(context: RunContext, probe: ClusterCredentialProbe): false {
+  assertNoClusterCredentials(context.lease ? [context.lease] : [], probe);
+  return false;
 }
 
 function serviceSettings(deps: DeliveryDeps, request: DeliverRequest): ServiceConfig {

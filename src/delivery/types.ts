@@ -3,6 +3,7 @@ import type { Forge } from '../domain/forge.ts';
 import type { SecretBroker } from '../domain/secret-broker.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { ScanPolicy } from '../supply-chain/scan/policy.ts';
+import type { ClusterCredentialProbe } from './cluster-credentials.ts';
 import type { DeliveryProgress } from './progress.ts';
 import type { RegistryTarget } from './registry-access.ts';
 
@@ -43,6 +44,8 @@ export interface DeliveryDeps {
   /** Where the test command's output goes; discarded when not given. */
   testOutput?: NodeJS.WritableStream;
   clock?: () => Date;
+  /** Where the run looks for cluster credentials it must not hold; the process's own by default. */
+  clusterProbe?: ClusterCredentialProbe;
 }
 
 /** The one JSON result of a run, printed on stdout by the CLI. */
@@ -64,5 +67,6 @@ export interface DeliveryResult {
   attestationTag: string;
   proposal: { id: string; branch: string; commit: string };
   leases: string[];
+  /** Measured at the end of the run; a run that would hold one is refused instead. */
   clusterCredentialsHeld: false;
 }

@@ -7,7 +7,7 @@ import { sealCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { GENESIS_HASH, hashStoredEntry, type LedgerEntry, type LedgerRecord } from './entry.ts';
 import { LedgerError } from './errors.ts';
 import { forEachEntryRow, rowToCheckpoint, rowToEntry } from './rows.ts';
-import { MerkleAccumulator, MerkleTree, leafHash } from './merkle.ts';
+import { MerkleAccumulator, MerkleTree, leafHash, verifyConsistency } from './merkle.ts';
 
 interface PendingAppend {
   record: LedgerRecord;
@@ -31,6 +31,18 @@ export interface InclusionProof {
   treeSize: number;
   /** Hex hashes of the RFC 9162 audit path. */
   path: string[];
+  checkpoint: Checkpoint;
+}
+
+/** Proof that the first `fromSize` entries are a prefix of the entries a checkpoint sealed. */
+export interface ConsistencyProof {
+  fromSize: number;
+  toSize: number;
+  /** Hex root of the first `fromSize` entries: what a checkpoint of that size must have sealed. */
+  fromRoot: string;
+  /** Hex hashes of the RFC 9162 consistency proof, from `fromSize` to `toSize`. */
+  proof: string[];
+  /** The checkpoint of `toSize`, whose signed root the proof ends at. */
   checkpoint: Checkpoint;
 }
 
@@ -168,6 +180,59 @@ export class Ledger {
       const path = tree.inclusionProof(seq - 1).map((hash) => hash.toString('hex'));
       return { entry, leafIndex: seq - 1, treeSize: sealedBy.treeSize, path, checkpoint: sealedBy };
     });
+  }
+
+  /**
+   * Proves that the first `fromSize` entries are a prefix of those sealed by the checkpoint of
+   * `toSize` (the latest by default), so an auditor holding an older checkpoint can check that
+   * nothing it sealed changed since. The proof is verified against the signed root before it is
+   * returned: a ledger that no longer matches its checkpoint gets no proof.
+   */
+  async proveConsistency(fromSize: number, toSize?: number): Promise<ConsistencyProof> {
+    const sealedBy = await this.sealingCheckpoint(toSize);
+    if (fromSize < 1 || fromSize > sealedBy.treeSize) {
+      throw new LedgerError(
+        'NOT_SEALED',
+        `size ${fromSize} is outside checkpoint ${sealedBy.treeSize}; use --from 1..${sealedBy.treeSize}`,
+        { category: 'usage' },
+      );
+    }
+    const leaves: Buffer[] = [];
+    await forEachEntryRow(this.store.db, sealedBy.treeSize, (row) =>
+      leaves.push(leafHash(row.hash)),
+    );
+    const tree = new MerkleTree(leaves);
+    const proof = tree.consistencyProof(fromSize, sealedBy.treeSize);
+    const fromRoot = tree.root(fromSize);
+    const signedRoot = Buffer.from(sealedBy.rootHash, 'hex');
+    if (!verifyConsistency(fromSize, sealedBy.treeSize, fromRoot, signedRoot, proof)) {
+      throw new LedgerError(
+        'PROOF_INVALID',
+        `the entries no longer match checkpoint ${sealedBy.treeSize}; run changeproof ledger verify`,
+        { category: 'internal' },
+      );
+    }
+    return {
+      fromSize,
+      toSize: sealedBy.treeSize,
+      fromRoot: fromRoot.toString('hex'),
+      proof: proof.map((hash) => hash.toString('hex')),
+      checkpoint: sealedBy,
+    };
+  }
+
+  /** The checkpoint of `treeSize`, or the latest; refuses when there is none. */
+  private async sealingCheckpoint(treeSize?: number): Promise<Checkpoint> {
+    const checkpoint =
+      treeSize === undefined ? await this.latestCheckpoint() : await this.checkpointAt(treeSize);
+    if (checkpoint) return checkpoint;
+    throw new LedgerError(
+      'NO_CHECKPOINT',
+      treeSize === undefined
+        ? 'no checkpoint yet: run changeproof ledger seal'
+        : `no checkpoint of size ${treeSize}; see the sizes in changeproof ledger verify -o json`,
+      { category: 'not-found' },
+    );
   }
 
   private async checkpointAt(treeSize: number): Promise<Checkpoint | undefined> {

@@ -32,17 +32,35 @@ function largestPowerOfTwoBelow(n: number): number {
  * range" of complete subtrees. Used to verify a million-entry chain without holding it.
  */
 export class MerkleAccumulator {
-  private readonly stack: { size: number; hash: Buffer }[] = [];
+  private readonly stack: { start: number; size: number; hash: Buffer }[] = [];
   size = 0;
 
+  /** `onSubtree` sees every complete subtree as it forms: leaves `[start, start + size)`. */
+  constructor(private readonly onSubtree?: (start: number, size: number, hash: Buffer) => void) {}
+
   add(leaf: Buffer): void {
-    let node = { size: 1, hash: leaf };
+    let node = { start: this.size, size: 1, hash: leaf };
+    this.onSubtree?.(node.start, 1, leaf);
     while (this.stack.length > 0 && this.stack[this.stack.length - 1]!.size === node.size) {
       const left = this.stack.pop()!;
-      node = { size: left.size * 2, hash: nodeHash(left.hash, node.hash) };
+      node = { start: left.start, size: left.size * 2, hash: nodeHash(left.hash, node.hash) };
+      this.onSubtree?.(node.start, node.size, node.hash);
     }
     this.stack.push(node);
     this.size += 1;
+  }
+
+  /**
+   * The root of the leaves from `start` to the current size: a node on the right edge of the
+   * current tree, so `start` must begin one of the complete subtrees held.
+   */
+  rangeRoot(start: number): Buffer {
+    const first = this.stack.findIndex((node) => node.start === start);
+    if (first < 0) throw new RangeError(`no subtree starts at ${start}`);
+    let hash = this.stack[this.stack.length - 1]!.hash;
+    for (let i = this.stack.length - 2; i >= first; i -= 1)
+      hash = nodeHash(this.stack[i]!.hash, hash);
+    return hash;
   }
 
   root(): Buffer {
@@ -84,8 +102,10 @@ export class MerkleTree {
 
   /** Proof that the tree of `oldSize` leaves is a prefix of the tree of `size` (2.1.4.1). */
   consistencyProof(oldSize: number, size = this.size): Buffer[] {
-    if (oldSize < 1 || oldSize > size || size > this.size) throw new RangeError('bad tree sizes');
-    return this.subproof(oldSize, 0, size, true);
+    if (size > this.size) throw new RangeError('bad tree sizes');
+    return consistencyProofRanges(oldSize, size).map((range) =>
+      this.subtree(range.start, range.size),
+    );
   }
 
   private path(index: number, start: number, size: number): Buffer[] {
@@ -96,20 +116,42 @@ export class MerkleTree {
       : [...this.path(index - k, start + k, size - k), this.subtree(start, k)];
   }
 
-  private subproof(m: number, start: number, size: number, complete: boolean): Buffer[] {
-    if (m === size) return complete ? [] : [this.subtree(start, size)];
-    const k = largestPowerOfTwoBelow(size);
-    return m <= k
-      ? [...this.subproof(m, start, k, complete), this.subtree(start + k, size - k)]
-      : [...this.subproof(m - k, start + k, size - k, false), this.subtree(start, k)];
-  }
-
   private subtree(start: number, size: number): Buffer {
     const height = Math.log2(size);
     if (Number.isInteger(height) && start % size === 0) return this.levels[height]![start / size]!;
     const k = largestPowerOfTwoBelow(size);
     return nodeHash(this.subtree(start, k), this.subtree(start + k, size - k));
   }
+}
+
+/** Leaves `[start, start + size)`: one node of a Merkle tree. */
+export interface SubtreeRange {
+  start: number;
+  size: number;
+}
+
+/**
+ * Which nodes a consistency proof from `oldSize` to `size` consists of, in proof order
+ * (RFC 9162 2.1.4.1, SUBPROOF). Each is either a complete subtree or on the right edge of the
+ * tree of `size`, so a streaming verifier can collect them as the leaves go by.
+ */
+export function consistencyProofRanges(oldSize: number, size: number): SubtreeRange[] {
+  if (oldSize < 1 || oldSize > size) throw new RangeError('bad tree sizes');
+  const ranges: SubtreeRange[] = [];
+  let [m, start, n, complete] = [oldSize, 0, size, true];
+  const right: SubtreeRange[] = [];
+  while (m !== n) {
+    const k = largestPowerOfTwoBelow(n);
+    if (m <= k) {
+      right.push({ start: start + k, size: n - k });
+      n = k;
+    } else {
+      right.push({ start, size: k });
+      [m, start, n, complete] = [m - k, start + k, n - k, false];
+    }
+  }
+  if (!complete) ranges.push({ start, size: n });
+  return [...ranges, ...right.reverse()];
 }
 
 /** RFC 9162 2.1.3.2: true when `proof` places `leaf` at `index` under `root`. */

@@ -1,7 +1,8 @@
 import type { Store } from '../store/open.ts';
 import { checkCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { GENESIS_HASH, hashStoredEntry } from './entry.ts';
-import { MerkleAccumulator, leafHash } from './merkle.ts';
+import { CheckpointConsistency } from './consistency.ts';
+import { leafHash } from './merkle.ts';
 import { forEachEntryRow, rowToCheckpoint } from './rows.ts';
 import type { LedgerEntryRow } from '../store/schema.ts';
 
@@ -11,6 +12,7 @@ export type LedgerProblemCode =
   | 'SEQUENCE_GAP'
   | 'CHECKPOINT_INVALID'
   | 'CHECKPOINT_MISMATCH'
+  | 'CHECKPOINTS_INCONSISTENT'
   | 'TAIL_TRUNCATED';
 
 export interface LedgerProblem {
@@ -35,7 +37,8 @@ const MAX_PROBLEMS = 100;
 
 /**
  * Re-hashes the whole chain, checks every link and sequence number, recomputes the Merkle root
- * at each checkpoint's size and checks each checkpoint's signature with the control-plane key.
+ * at each checkpoint's size, checks each checkpoint's signature with the control-plane key, and
+ * verifies an RFC 9162 consistency proof from each checkpoint to the next.
  * It streams, holding O(log n) hashes, so a million entries verify in one pass.
  */
 export async function verifyLedger(
@@ -64,13 +67,14 @@ export class ChainWalk {
   count = 0;
   private expectedSeq = 1;
   private previousHash = GENESIS_HASH;
-  private readonly accumulator = new MerkleAccumulator();
+  private readonly consistency: CheckpointConsistency;
   private nextCheckpoint = 0;
 
   constructor(
     private readonly checkpoints: Checkpoint[],
     private readonly publicKeyPem: string,
   ) {
+    this.consistency = new CheckpointConsistency(checkpoints);
     for (const checkpoint of checkpoints) {
       const reason = checkCheckpoint(checkpoint, publicKeyPem);
       if (reason) this.report('CHECKPOINT_INVALID', { checkpoint: checkpoint.treeSize }, reason);
@@ -97,7 +101,7 @@ export class ChainWalk {
     // The Merkle root is only compared at checkpoints: past the last one there is nothing to
     // compare it with, and the hash chain alone covers the tail.
     if (this.nextCheckpoint < this.checkpoints.length) {
-      this.accumulator.add(leafHash(row.hash));
+      this.consistency.accumulator.add(leafHash(row.hash));
       this.checkSealedPrefix(seq, row.hash);
     }
   }
@@ -114,14 +118,23 @@ export class ChainWalk {
 
   private checkSealedPrefix(seq: number, hash: string): void {
     const checkpoint = this.checkpoints[this.nextCheckpoint];
-    if (!checkpoint || checkpoint.treeSize !== this.accumulator.size) return;
+    const { accumulator } = this.consistency;
+    if (!checkpoint || checkpoint.treeSize !== accumulator.size) return;
     this.nextCheckpoint += 1;
-    const root = this.accumulator.root().toString('hex');
+    const root = accumulator.root().toString('hex');
     if (root !== checkpoint.rootHash || hash !== checkpoint.headHash) {
       this.report(
         'CHECKPOINT_MISMATCH',
         { checkpoint: checkpoint.treeSize, seq },
         `entries up to ${seq} no longer match checkpoint ${checkpoint.treeSize}`,
+      );
+    }
+    const inconsistent = this.consistency.checkAt(checkpoint.treeSize);
+    if (inconsistent) {
+      this.report(
+        'CHECKPOINTS_INCONSISTENT',
+        { checkpoint: inconsistent.to, seq },
+        `checkpoint ${inconsistent.to} does not extend checkpoint ${inconsistent.from}: no consistency proof verifies`,
       );
     }
   }

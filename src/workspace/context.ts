@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import {
   connectedPorts,
@@ -7,11 +8,15 @@ import {
 import { loadConfig } from '../config/load.ts';
 import type { ChangeproofConfig } from '../config/schema.ts';
 import { EmbeddedSecretBroker } from '../embedded/secret-broker/broker.ts';
-import { loadPublicKeyPem } from '../embedded/secret-broker/keys.ts';
+import {
+  assertPrivateKeyProtected,
+  keyPaths,
+  loadPublicKeyPem,
+} from '../embedded/secret-broker/keys.ts';
 import { Ledger } from '../ledger/ledger.ts';
 import { openStore, type Store } from '../store/open.ts';
 import { workspacePaths, type WorkspacePaths } from './paths.ts';
-import type { SecretBroker } from '../domain/secret-broker.ts';
+import type { KeyName, SecretBroker } from '../domain/secret-broker.ts';
 
 /** Everything a command needs from a workspace, opened once and closed once. */
 export interface WorkspaceContext {
@@ -27,6 +32,11 @@ export interface WorkspaceContext {
   close(): Promise<void>;
 }
 
+/**
+ * Opens a workspace: its config, its keys, its store and ledger, and the adapters it selects.
+ * The keys are checked before anything else is touched, so a command over a workspace whose key
+ * is missing or readable by others is refused before it records or writes anything.
+ */
 export async function openWorkspace(
   root: string,
   /** `env`: where connected adapters read credentials; process.env by default. */
@@ -34,6 +44,7 @@ export async function openWorkspace(
 ): Promise<WorkspaceContext> {
   const paths = workspacePaths(root);
   const config = loadConfig(paths.config);
+  assertWorkspaceKeys(paths.keysDir, config);
   const controlPlanePublicKey = loadPublicKeyPem(paths.keysDir, 'control-plane');
   const store = await openStore(resolveDatabase(options.database ?? config.database, paths.root));
   const ledger = new Ledger(store);
@@ -51,6 +62,7 @@ export async function openWorkspace(
   try {
     const connected = connectedPorts(config, {
       ledger,
+      store,
       embeddedSecrets: embeddedBroker,
       ...(options.env ? { env: options.env } : {}),
     });
@@ -63,6 +75,22 @@ export async function openWorkspace(
   } catch (error) {
     await store.close();
     throw error;
+  }
+}
+
+const WORKSPACE_KEYS: readonly KeyName[] = ['control-plane', 'pipeline'];
+
+/**
+ * With the embedded broker both private keys must be on disk and readable by their owner only.
+ * With Vault the keys live in Vault, but a copy left on disk that others can read is still an
+ * exposed key and is refused the same way.
+ */
+export function assertWorkspaceKeys(keysDir: string, config: ChangeproofConfig): void {
+  const embedded = config.adapters.secrets === 'embedded';
+  for (const name of WORKSPACE_KEYS) {
+    if (embedded || existsSync(keyPaths(keysDir, name).privatePath)) {
+      assertPrivateKeyProtected(keysDir, name);
+    }
   }
 }
 

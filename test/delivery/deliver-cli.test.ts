@@ -1,8 +1,13 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evidenceOf } from '../../src/domain/evidence.ts';
+import { git } from '../../src/gitops/git.ts';
+import { openWorkspace } from '../../src/workspace/context.ts';
+import { initWorkspace } from '../../src/workspace/init.ts';
 import { repoRoot, type CliResult } from '../support/cli.ts';
 import { deliveryFixture, demoAppCheckout, type DeliveryFixture } from './helpers/setup.ts';
 
@@ -113,3 +118,49 @@ describe('changeproof deliver', () => {
     );
   });
 });
+
+describe('changeproof deliver with its registry down', () => {
+  const root = mkdtempSync(join(tmpdir(), 'changeproof-deliver-down-'));
+  const wsDir = join(root, 'ws');
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('exits 3 in one line, records delivery.failed at push and proposes nothing', async () => {
+    await initWorkspace({ dir: wsDir, name: 'registry-down' });
+    const port = await freePort();
+    const configFile = join(wsDir, 'changeproof.yaml');
+    const config = readFileSync(configFile, 'utf8');
+    writeFileSync(configFile, config.replace(/^(registry:\n\s+port:) \d+$/m, `$1 ${port}`));
+    const appDir = await demoAppCheckout(join(root, 'app'));
+    const branchesBefore = await git(['branch', '--list'], { cwd: join(wsDir, 'config-repo.git') });
+
+    const result = await runCliAsync([
+      ...['--workspace', wsDir, 'deliver', '--service', 'checkout', '--env', 'dev'],
+      ...['--source', appDir],
+    ]);
+
+    expect(result.status).toBe(3);
+    expect(result.stdout).toBe('');
+    const errors = result.stderr.split('\n').filter((line) => line.startsWith('changeproof: '));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(new RegExp(`registry 127\\.0\\.0\\.1:${port} is unreachable`));
+    const ws = await openWorkspace(wsDir);
+    try {
+      const failed = await ws.ledger.list({ kind: 'delivery.failed' });
+      expect(failed.map((entry) => evidenceOf(entry, 'delivery.failed')?.step)).toEqual(['push']);
+      await expect(ws.ledger.list({ kind: 'proposal.opened' })).resolves.toEqual([]);
+    } finally {
+      await ws.close();
+    }
+    const branchesAfter = await git(['branch', '--list'], { cwd: join(wsDir, 'config-repo.git') });
+    expect(branchesAfter).toBe(branchesBefore);
+  });
+});
+
+/** A loopback port that nothing listens on: bound, then released. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

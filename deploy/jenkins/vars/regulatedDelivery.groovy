@@ -15,8 +15,9 @@
 //   configRepo         the config repo to clone and push the proposal branch to
 //                      (default: the forge's repository from changeproof.yaml)
 //   sign               must stay true: every delivered image is signed (fail closed)
-//   scanPolicy         block-critical (default), block-high or warn; may only tighten the
-//                      service's policy in changeproof.yaml, never loosen it
+//   scanPolicy         block-critical, block-high or warn; may only tighten the service's
+//                      policy in changeproof.yaml, never loosen it (default: not passed, so
+//                      the service's own configured policy applies)
 //   image              ref@sha256:… of an image built elsewhere; skips test and build
 //   sarif              list of SARIF files from other scanners for the scan gate
 //   junit              JUnit XML report the service's tests write (default: junit.xml)
@@ -32,8 +33,10 @@ def call(Map args = [:]) {
     if (args.containsKey('sign') && args.sign != true) {
         error('regulatedDelivery: sign: false is refused; every delivered image is signed by the pipeline key')
     }
-    def scanPolicy = args.scanPolicy ?: 'block-critical'
-    if (!(scanPolicy in ['block-critical', 'block-high', 'warn'])) {
+    // Unset means the service's own policy from changeproof.yaml; a default here would refuse a
+    // block-high service (looser) and silently tighten a warn one.
+    def scanPolicy = args.scanPolicy
+    if (scanPolicy && !(scanPolicy in ['block-critical', 'block-high', 'warn'])) {
         error("regulatedDelivery: scanPolicy ${scanPolicy} is unknown; use block-critical, block-high or warn")
     }
     def changeproofImage = args.changeproofImage ?: 'ghcr.io/changeproof/changeproof:0.1.0'
@@ -56,9 +59,9 @@ def call(Map args = [:]) {
                         '--env', environment,
                         '--source', '.',
                         '--junit', junit,
-                        '--scan-policy', scanPolicy,
                         '--author', env.CHANGE_AUTHOR ?: 'pipeline',
                     ]
+                    if (scanPolicy) flags += ['--scan-policy', scanPolicy]
                     if (args.configRepo) flags += ['--config-repo', args.configRepo]
                     if (args.image) flags += ['--image', args.image]
                     (args.sarif ?: []).each { flags += ['--sarif', it] }

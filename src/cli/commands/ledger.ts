@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { ChangeproofError } from '../../errors.ts';
+import { ChangeproofError, UsageError } from '../../errors.ts';
 import type { LedgerEntry } from '../../ledger/entry.ts';
 import { verifyLedger } from '../../ledger/verify.ts';
 import { sealWorkspaceLedger } from '../../workspace/checkpoint.ts';
@@ -77,12 +77,35 @@ export function ledgerCommand(): Command {
 
   ledger
     .command('prove')
-    .description('print the inclusion proof of an entry against the latest checkpoint')
-    .argument('<seq>', 'sequence number', positiveInteger)
-    .action(async (seq: number, _options, command: Command) => {
+    .description(
+      'print the inclusion proof of an entry, or with --from the consistency proof of a size, against the latest checkpoint',
+    )
+    .argument('[seq]', 'sequence number of the entry to prove', positiveInteger)
+    .option(
+      '--from <size>',
+      'prove the first <size> entries are a prefix of a checkpoint',
+      positiveInteger,
+    )
+    .option(
+      '--to <size>',
+      'the checkpoint size to prove against (default: the latest)',
+      positiveInteger,
+    )
+    .action(async (seq: number | undefined, options, command: Command) => {
       const context = commandContext(command);
-      const [proof] = await withWorkspace(context, (ws) => ws.ledger.proveInclusion([seq]));
-      printValue(proof, context.output === 'table' ? 'yaml' : context.output);
+      const format = context.output === 'table' ? 'yaml' : context.output;
+      const from = options.from as number | undefined;
+      if ((seq === undefined) === (from === undefined) || (options.to && from === undefined)) {
+        throw new UsageError(
+          'give an entry (ledger prove <seq>) or a size (ledger prove --from <size> [--to <size>])',
+        );
+      }
+      const proof = await withWorkspace(context, async (ws) =>
+        from === undefined
+          ? (await ws.ledger.proveInclusion([seq!]))[0]
+          : ws.ledger.proveConsistency(from, options.to),
+      );
+      printValue(proof, format);
     });
 
   ledger

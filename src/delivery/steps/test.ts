@@ -13,7 +13,7 @@ export interface TestRun {
 }
 
 /** Variables that would hand the user's tests a cluster credential; the pipeline holds none. */
-const clusterCredentialVariables = [
+export const clusterCredentialVariables = [
   'KUBECONFIG',
   'CHANGEPROOF_KUBECONFIG',
   'KUBERNETES_SERVICE_HOST',
@@ -56,9 +56,15 @@ export async function runTestStep(options: {
   return { value: run, outputs, detail: junit ? `${junit.tests} tests` : options.command };
 }
 
+/** The environment the test command runs with: the run's own, less any cluster credential. */
+export function testCommandEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const handed = { ...env };
+  for (const name of clusterCredentialVariables) delete handed[name];
+  return handed;
+}
+
 function runShell(command: string, cwd: string, output?: NodeJS.WritableStream): Promise<number> {
-  const env = { ...process.env };
-  for (const name of clusterCredentialVariables) delete env[name];
+  const env = testCommandEnvironment(process.env);
   return new Promise((resolvePromise, reject) => {
     const child = spawn(command, { cwd, env, shell: true, stdio: ['ignore', 'pipe', 'pipe'] });
     if (output) {

@@ -35,18 +35,17 @@ export function generateKeyPair(keysDir: string, name: KeyName): void {
 }
 
 /**
- * Loads a private key after checking it exists and that no one but its owner can read it:
- * a key readable by others is treated as exposed and refused.
+ * Refuses a private key that is missing or that anyone but its owner can read: a key readable by
+ * others is treated as exposed. Workspaces run this when they are opened, and the broker again
+ * before it signs, so a key loosened while a process runs is still refused.
  */
-export function loadPrivateKey(keysDir: string, name: KeyName): KeyObject {
+export function assertPrivateKeyProtected(keysDir: string, name: KeyName): void {
   const { privatePath } = keyPaths(keysDir, name);
   if (!existsSync(privatePath)) {
     throw new SecretBrokerError(
       'KEY_MISSING',
       `${privatePath}: ${name} key is missing; restore it from backup`,
-      {
-        category: 'internal',
-      },
+      { category: 'internal' },
     );
   }
   const mode = statSync(privatePath).mode & 0o777;
@@ -57,16 +56,19 @@ export function loadPrivateKey(keysDir: string, name: KeyName): KeyObject {
       { category: 'internal' },
     );
   }
+}
+
+/** Loads a private key after {@link assertPrivateKeyProtected} has accepted it. */
+export function loadPrivateKey(keysDir: string, name: KeyName): KeyObject {
+  assertPrivateKeyProtected(keysDir, name);
+  const { privatePath } = keyPaths(keysDir, name);
   try {
     return createPrivateKey(readFileSync(privatePath));
   } catch (cause) {
     throw new SecretBrokerError(
       'KEY_INVALID',
       `${privatePath}: not a PEM private key; restore it from backup`,
-      {
-        category: 'internal',
-        cause,
-      },
+      { category: 'internal', cause },
     );
   }
 }
