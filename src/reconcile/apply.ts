@@ -9,14 +9,23 @@ import {
   type Application,
 } from './application.ts';
 import { liveStateDigest, type IgnoreDifference } from './diff.ts';
+import { ReconcileError } from './errors.ts';
+import { blockingConflicts, describeConflicts, type ConflictPolicy } from './field-conflicts.ts';
 import { healthOf, worstHealth, type Health } from './health.ts';
 
 /**
  * Validates and admits every object without changing anything (server-side dry run), so a
- * refusal by validation or an admission webhook stops the sync before the first real write.
- * Objects in a namespace the sync itself creates are checked once it exists.
+ * refusal by validation, an admission webhook or a conflicting field manager stops the sync
+ * before the first real write. The dry run does not force: a conflict is taken over only where
+ * `conflicts` allows it (see {@link blockingConflicts}), otherwise the sync fails with
+ * `FIELD_CONFLICT` naming the fields and their managers. Objects in a namespace the sync itself
+ * creates are checked once it exists.
  */
-export async function dryRunAll(client: KubeClient, objects: readonly KubeObject[]): Promise<void> {
+export async function dryRunAll(
+  client: KubeClient,
+  objects: readonly KubeObject[],
+  conflicts: ConflictPolicy = { ignoreDifferences: [], previous: [], selfHeal: false },
+): Promise<void> {
   const existing = new Set<string>();
   for (const object of applyOrder(objects)) {
     const namespace = object.metadata.namespace;
@@ -25,8 +34,29 @@ export async function dryRunAll(client: KubeClient, objects: readonly KubeObject
       if (!found) continue;
       existing.add(namespace);
     }
-    await client.apply(object, { fieldManager, force: true, dryRun: true });
+    await dryRunOne(client, object, conflicts);
   }
+}
+
+async function dryRunOne(
+  client: KubeClient,
+  object: KubeObject,
+  policy: ConflictPolicy,
+): Promise<void> {
+  try {
+    await client.apply(object, { fieldManager, dryRun: true });
+    return;
+  } catch (error) {
+    if (!(error instanceof KubeError && error.code === 'CONFLICT')) throw error;
+  }
+  const live = await client.get(refOf(object));
+  const blocking = live ? blockingConflicts(object, live, policy) : [];
+  if (blocking.length > 0)
+    throw new ReconcileError('FIELD_CONFLICT', describeConflicts(blocking), {
+      details: { conflicts: blocking },
+    });
+  // Only fields ignoreDifferences hands over, or drift self-heal reverts: taken back.
+  await client.apply(object, { fieldManager, force: true, dryRun: true });
 }
 
 /**

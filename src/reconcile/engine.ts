@@ -246,8 +246,9 @@ async function adopt(
   const { app } = runtime;
   for (const entry of await deps.ledger.list({ kind: 'sync.refused', subject: `app:${app.id}` })) {
     const refused = evidenceOf(entry, 'sync.refused')!;
-    // A commit held for its change window still waits for it; every other refusal is final.
-    if (refused.code === 'OUTSIDE_WINDOW') runtime.heldForWindow = refused.configCommit;
+    // A commit held for its change window (or its change record) still waits; others are final.
+    if (refused.code === 'OUTSIDE_WINDOW' || refused.code === 'NO_CHANGE_RECORD')
+      runtime.heldForWindow = refused.configCommit;
     else runtime.abandonedCommits.add(refused.configCommit);
   }
   const deployments = await deps.ledger.list({ subject: `deployment:${app.id}/*` });

@@ -81,17 +81,15 @@ async function runSync(
   }
 
   const change = await deps.lifecycle.changeFor(commit);
-  if (app.governance.requireWindow && change && deps.lifecycle.withinWindow) {
-    if (!(await deps.lifecycle.withinWindow(change, new Date()))) {
-      const reason = `change ${change} is outside its window; the sync waits for it`;
-      // Recorded once per commit: the engine keeps checking quietly until the window opens.
-      if (runtime.heldForWindow !== commit) {
-        const images = prepared.images.map((i) => i.name);
-        await refusal(deps, app, commit, 'OUTSIDE_WINDOW', reason, images);
-        runtime.heldForWindow = commit;
-      }
-      return { result: 'refused', code: 'OUTSIDE_WINDOW', reason };
+  const hold = app.governance.requireWindow ? await windowHold(deps, change, commit) : undefined;
+  if (hold) {
+    // Recorded once per commit: the engine keeps checking quietly until the window opens.
+    if (runtime.heldForWindow !== commit) {
+      const images = prepared.images.map((i) => i.name);
+      await refusal(deps, app, commit, hold.code, hold.reason, images);
+      runtime.heldForWindow = commit;
     }
+    return { result: 'refused', ...hold };
   }
 
   const deployment = await nextDeployment(deps.ledger, runtime);
@@ -106,7 +104,11 @@ async function runSync(
 
   const previous = runtime.desired?.objects ?? [];
   try {
-    await dryRunAll(client, prepared.objects);
+    await dryRunAll(client, prepared.objects, {
+      ignoreDifferences: prepared.settings.ignoreDifferences,
+      previous,
+      selfHeal: prepared.settings.selfHeal ?? app.governance.selfHeal,
+    });
     await applyAll(client, prepared.objects, previous);
     if (app.governance.prune) await prune(client, app, prepared.objects, previous);
   } catch (error) {
@@ -163,6 +165,29 @@ async function runSync(
     });
   }
   return { result: 'completed', deployment, health, desiredDigest: prepared.digest };
+}
+
+/**
+ * Why a commit to an environment that requires change windows may not sync now. Fail closed: a
+ * commit no change record approved, or a lifecycle that cannot tell windows, is held as well.
+ */
+async function windowHold(
+  deps: SyncDeps,
+  change: string | undefined,
+  commit: string,
+): Promise<{ code: 'OUTSIDE_WINDOW' | 'NO_CHANGE_RECORD'; reason: string } | undefined> {
+  if (!change) {
+    const reason = `commit ${commit.slice(0, 12)} has no change record; the environment syncs only approved changes in their window`;
+    return { code: 'NO_CHANGE_RECORD', reason };
+  }
+  const open = deps.lifecycle.withinWindow
+    ? await deps.lifecycle.withinWindow(change, new Date())
+    : false;
+  if (open) return undefined;
+  return {
+    code: 'OUTSIDE_WINDOW',
+    reason: `change ${change} is outside its window; the sync waits for it`,
+  };
 }
 
 /** Renders and checks a commit for an application; throws before anything is written. */

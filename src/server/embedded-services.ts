@@ -8,7 +8,13 @@ import {
   type ImagePolicy,
   type SandboxCluster,
 } from '../embedded/sandbox/index.ts';
-import { RegistryClient } from '../supply-chain/oci/client.ts';
+import {
+  defaultRegistryClients,
+  defaultRequiredPredicates,
+  ImageVerifier,
+  type ImageTrustPolicy,
+  type RegistryClientFactory,
+} from '../reconcile/image-verification.ts';
 import { parseImageReference } from '../supply-chain/oci/reference.ts';
 import { messageOf } from '../errors.ts';
 import type { WorkspaceContext } from '../workspace/context.ts';
@@ -25,12 +31,14 @@ export interface RunningSandboxes {
 
 /**
  * One sandbox API server per cluster of type `sandbox`, each with its own data folder, and one
- * kubeconfig in the workspace with a context per cluster (named after it).
+ * kubeconfig in the workspace with a context per cluster (named after it). Workloads become
+ * ready only with images the workspace's pipeline signed, unless another policy is passed.
  */
 export async function startWorkspaceSandboxes(
   ws: WorkspaceContext,
-  imagePolicy: ImagePolicy,
+  policy?: ImagePolicy,
 ): Promise<RunningSandboxes> {
+  const imagePolicy = policy ?? (await workspaceImagePolicy(ws));
   const token = sandboxToken(ws);
   const clusters = new Map<string, SandboxCluster>();
   const close = async () => {
@@ -52,24 +60,50 @@ export async function startWorkspaceSandboxes(
 
 /**
  * A workload's image may run only when it is pinned by digest and the registry holds it: what
- * a real node would fail to pull never becomes ready in the sandbox either.
+ * a real node would fail to pull never becomes ready in the sandbox either. Presence only; the
+ * policy `changeproof up` uses is {@link trustedImagePolicy}, which also checks the signature.
  */
-export function registryImagePolicy(): ImagePolicy {
+export function registryImagePolicy(
+  clients: RegistryClientFactory = defaultRegistryClients,
+): ImagePolicy {
   return async (image) => {
     try {
       const reference = parseImageReference(image);
       if (!reference.digest) return { allowed: false, reason: `${image} is not pinned by digest` };
-      const client = new RegistryClient({
-        registry: reference.registry,
-        insecure: true,
-        retry: { attempts: 1 },
-      });
-      await client.getManifest(reference.repository, reference.digest);
+      await clients(reference.registry).getManifest(reference.repository, reference.digest);
       return { allowed: true };
     } catch (error) {
       return { allowed: false, reason: `cannot pull ${image}: ${messageOf(error)}` };
     }
   };
+}
+
+/**
+ * The sandbox's admission of images as a cluster running the generated admission policy would
+ * have it: pullable from the registry, and signed by a pipeline key with the required
+ * attestations (the CD plane's own {@link ImageVerifier}). An unsigned image never becomes
+ * ready, even when someone puts it in the cluster by hand.
+ */
+export function trustedImagePolicy(
+  trust: ImageTrustPolicy,
+  clients: RegistryClientFactory = defaultRegistryClients,
+): ImagePolicy {
+  const pullable = registryImagePolicy(clients);
+  const verifier = new ImageVerifier(trust, clients);
+  return async (image) => {
+    const pulled = await pullable(image);
+    if (!pulled.allowed) return pulled;
+    const verdict = await verifier.verify(image);
+    return verdict.trusted ? { allowed: true } : { allowed: false, reason: verdict.reason };
+  };
+}
+
+/** {@link trustedImagePolicy} with the workspace's pipeline key: the policy `up` runs. */
+export async function workspaceImagePolicy(ws: WorkspaceContext): Promise<ImagePolicy> {
+  return trustedImagePolicy({
+    publicKeys: [await ws.broker.publicKey('pipeline')],
+    requiredPredicates: defaultRequiredPredicates,
+  });
 }
 
 /** The sandboxes' bearer token, kept in the workspace (0600) so kubeconfigs survive restarts. */

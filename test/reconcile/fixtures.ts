@@ -75,7 +75,7 @@ export async function startCdWorld(
     ledger,
     bare,
     work,
-    pushImage: (seed, flags = {}) => pushImage(registry, pipeline, seed, flags),
+    pushImage: (seed, flags = {}) => pushTestImage(registry.host, pipeline, seed, flags),
     async commit(files, remove = []) {
       writeFiles(work, files);
       for (const path of remove) rmSync(join(work, path), { recursive: true, force: true });
@@ -133,13 +133,14 @@ function environmentOf(
   return config.environments[0]!;
 }
 
-async function pushImage(
-  registry: RunningRegistry,
+/** Pushes a tiny image to a registry, signed and attested by `signer` unless told otherwise. */
+export async function pushTestImage(
+  registryHost: string,
   signer: Signer,
   seed: string,
   flags: { sign?: boolean; attest?: boolean },
 ): Promise<string> {
-  const client = new RegistryClient({ registry: registry.host, insecure: true });
+  const client = new RegistryClient({ registry: registryHost, insecure: true });
   const repository = 'shop/checkout';
   const layer = bytesBlob(MediaType.layerTar, Buffer.from(`layer ${seed}`));
   const config = jsonBlob(MediaType.imageConfig, {
@@ -157,7 +158,7 @@ async function pushImage(
     [config, layer],
   );
   await client.pushArtifact(repository, image, seed);
-  const ref = { repository: `${registry.host}/${repository}`, digest: image.manifestDigest };
+  const ref = { repository: `${registryHost}/${repository}`, digest: image.manifestDigest };
   if (flags.sign !== false) {
     const signature = await createClassicSignature({ image: ref, signer });
     await client.pushArtifact(repository, signature.artifact, signature.tag);

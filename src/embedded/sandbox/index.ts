@@ -35,6 +35,11 @@ export interface SandboxOptions {
   imagePolicy?: ImagePolicy;
   /** How long a rollout takes to become ready; defaults to 300 ms. */
   rolloutDelayMs?: number;
+  /**
+   * How many recent changes a watch can resume from (10,000 by default); a watch from before
+   * them is compacted away and gets 410 Gone.
+   */
+  watchHistory?: number;
 }
 
 /** A running sandbox. */
@@ -74,7 +79,7 @@ export async function startSandboxCluster(options: SandboxOptions): Promise<Sand
 
 async function serve(options: SandboxOptions, releaseLock: () => void): Promise<SandboxCluster> {
   const host = options.host ?? '127.0.0.1';
-  const store = new ObjectStore(new Journal(options.dataDir));
+  const store = new ObjectStore(new Journal(options.dataDir), options.watchHistory);
   const registry = new ResourceRegistry();
   const watches = new Set<ServerResponse>();
   const context: SandboxContext = { store, registry, admit: createAdmission(store), watches };

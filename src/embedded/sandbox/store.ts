@@ -39,7 +39,11 @@ export class ObjectStore {
   private readonly sortedKeys = new Map<string, string[]>();
   private current: number;
 
-  constructor(private readonly journal: Journal) {
+  /** `watchHistory`: how many recent changes a watch can resume from (older ones get 410). */
+  constructor(
+    private readonly journal: Journal,
+    watchHistory?: number,
+  ) {
     const state = journal.load();
     this.current = state.resourceVersion;
     for (const { storageKey, object } of state.objects) {
@@ -48,7 +52,7 @@ export class ObjectStore {
         new StoredEntry(object, JSON.stringify(object)),
       );
     }
-    this.hub = new WatchHub(this.current);
+    this.hub = new WatchHub(this.current, watchHistory);
   }
 
   /** The newest resourceVersion, as a number. */

@@ -2,8 +2,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { messageOf } from '../../errors.ts';
+import { messageOf, UsageError } from '../../errors.ts';
 import type { KubeObject } from '../../gitops/render.ts';
+import type { JsonValue } from '../../ledger/canonical.ts';
+import type { Ledger } from '../../ledger/ledger.ts';
 import { imagesIn, type ImageVerifier } from '../image-verification.ts';
 
 const reviewSchema = z.object({
@@ -16,8 +18,15 @@ const reviewSchema = z.object({
   }),
 });
 
+/** What the Kubernetes API server accepts as a request body; a larger review is refused. */
+export const MAX_REVIEW_BYTES = 3 * 1024 * 1024;
+
 export interface AdmissionWebhookOptions {
   verifier: ImageVerifier;
+  /** Where denials and oversized reviews are recorded; nothing is recorded without one. */
+  ledger?: Ledger;
+  /** The largest review body read, {@link MAX_REVIEW_BYTES} by default. */
+  maxBodyBytes?: number;
   host?: string;
   port?: number;
   /** Serve HTTPS with this key and certificate (real clusters call webhooks over TLS only). */
@@ -39,13 +48,26 @@ export async function startAdmissionWebhook(
   options: AdmissionWebhookOptions,
 ): Promise<RunningWebhook> {
   const handler = (request: IncomingMessage, response: ServerResponse) => {
-    void review(options.verifier, request, response);
+    // failurePolicy Fail: an answer that is not an allowing review is a denial.
+    review(options, request, response).catch((error: unknown) => {
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ message: `changeproof: review failed: ${messageOf(error)}` }));
+    });
   };
   const server = options.tls
     ? createHttpsServer({ key: options.tls.keyPem, cert: options.tls.certificatePem }, handler)
     : createServer(handler);
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new UsageError(
+          `cannot listen on ${host}:${options.port ?? 0} (${error.code ?? error.message}); pick another --host or --port`,
+        ),
+      ),
+    );
+    server.listen(options.port ?? 0, host, resolve);
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `${options.tls ? 'https' : 'http'}://${host}:${port}/validate`,
@@ -57,19 +79,34 @@ export async function startAdmissionWebhook(
   };
 }
 
-async function review(verifier: ImageVerifier, request: IncomingMessage, response: ServerResponse) {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
+async function review(
+  options: AdmissionWebhookOptions,
+  request: IncomingMessage,
+  response: ServerResponse,
+) {
+  const limit = options.maxBodyBytes ?? MAX_REVIEW_BYTES;
+  const body = await readLimited(request, limit);
+  if (!body) {
+    await record(options.ledger, 'admission.refused', 'oversized', {
+      reason: `review body over ${limit} bytes`,
+    });
+    // What the API server answers for a body over its limit; the rest is drained, not kept.
+    response.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+    response.end(JSON.stringify({ message: `request entity too large: limit is ${limit} bytes` }));
+    return;
+  }
   let parsed;
   try {
-    parsed = reviewSchema.parse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+    parsed = reviewSchema.parse(JSON.parse(body.toString('utf8')));
   } catch (error) {
     response.writeHead(400, { 'content-type': 'application/json' });
     response.end(JSON.stringify({ message: `not an AdmissionReview v1: ${reasonOf(error)}` }));
     return;
   }
   const { uid, object } = parsed.request;
-  const verdict = await decide(verifier, object as KubeObject | null | undefined);
+  const workload = object as KubeObject | null | undefined;
+  const verdict = await decide(options.verifier, workload);
+  if (!verdict.allowed) await recordDenial(options.ledger, uid, workload, verdict.message);
   response.writeHead(200, { 'content-type': 'application/json' });
   response.end(
     JSON.stringify({
@@ -84,6 +121,58 @@ async function review(verifier: ImageVerifier, request: IncomingMessage, respons
           },
     }),
   );
+}
+
+/** The request body, or undefined once it passes `limit` bytes (the rest is read and dropped). */
+async function readLimited(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size <= limit) chunks.push(chunk as Buffer);
+    else chunks.length = 0;
+  }
+  return size <= limit ? Buffer.concat(chunks) : undefined;
+}
+
+/** A denial is a decision: which workload, which images, and why. */
+async function recordDenial(
+  ledger: Ledger | undefined,
+  uid: string,
+  workload: KubeObject | null | undefined,
+  reason = 'denied',
+): Promise<void> {
+  await record(ledger, 'admission.denied', uid, {
+    uid,
+    kind: String(workload?.kind ?? ''),
+    namespace: String(workload?.metadata?.namespace ?? ''),
+    name: String(workload?.metadata?.name ?? ''),
+    images: imagesOf(workload),
+    reason,
+  });
+}
+
+/** The images a workload names, or none when its shape is too broken to read them. */
+function imagesOf(workload: KubeObject | null | undefined): string[] {
+  try {
+    return workload ? imagesIn([workload]) : [];
+  } catch {
+    return [];
+  }
+}
+
+async function record(
+  ledger: Ledger | undefined,
+  kind: 'admission.denied' | 'admission.refused',
+  uid: string,
+  payload: { [key: string]: JsonValue },
+): Promise<void> {
+  await ledger?.append({
+    kind,
+    subject: `admission:${uid}`,
+    actor: 'system:admission-webhook',
+    payload,
+  });
 }
 
 /** One line: zod's own message lists every issue as indented JSON. */
