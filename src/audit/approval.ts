@@ -51,11 +51,12 @@ export function answerApproval(
   ];
   const glass = answer.breakGlass;
   if (glass?.selfApproved && !approvals.some((a) => a.identity === glass.actor)) {
-    // Broke glass on their own change with the change system down: the override is the approval.
+    // Broke glass on their own change with the change system down: the override is the approval,
+    // in the roles the entry recorded (none, for entries written before roles were).
     const at = index.entry(glass.seq)?.time ?? '';
     approvals.push({
       identity: glass.actor,
-      roles: ['oncall'],
+      roles: [...(glass.roles ?? [])],
       at,
       source: 'break-glass',
       seq: glass.seq,

@@ -39,7 +39,7 @@ export const AUDITED_FIELDS = {
   'change.state': ['to'],
   'change.emergency': ['declaredBy', 'reason', 'reviewDueBy'],
   // Copied whole into the answer's break-glass record.
-  'change.break-glass': ['proposal', 'actor', 'reason', 'system', 'selfApproved'],
+  'change.break-glass': ['proposal', 'actor', 'roles', 'reason', 'system', 'selfApproved'],
   'change.retro-reviewed': ['reviewer', 'outcome'],
   'sync.started': [],
   'sync.refused': [],

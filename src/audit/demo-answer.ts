@@ -58,28 +58,64 @@ export async function sayAuditAnswer(
   }
 }
 
-function answerLines(d: AuditedDeployment): string[] {
+/** The three answers for one deployment: who approved, what was deployed, and the proof. */
+export function answerLines(d: AuditedDeployment): string[] {
+  const rollback = d.rollback ? ` (rollback to ${d.rollback.toCommit.slice(0, 12)})` : '';
+  return [
+    `${d.id} at ${d.deployedAt}${rollback}`,
+    `  who approved: ${whoApproved(d)}`,
+    `  what was deployed: ${whatWasDeployed(d)}`,
+    `  live = approved: ${proofOf(d)}`,
+  ];
+}
+
+function whoApproved(d: AuditedDeployment): string {
   const a = d.approval;
   const who = a.approvals.length
     ? a.approvals
-        .map((x) => `${x.identity} (${x.roles.join('/')}, ${x.source}, ${x.at})`)
+        .map((x) => `${x.identity} (${x.roles.join('/') || 'no role'}, ${x.source}, ${x.at})`)
         .join(', ')
     : 'nobody';
-  const change = a.change
-    ? `${a.change.id} (${a.change.type}${a.change.retroReview ? `, reviewed by ${a.change.retroReview.reviewer}` : ''})`
-    : 'no change record';
+  const glass = a.breakGlass
+    ? `; break-glass by ${a.breakGlass.actor}${a.breakGlass.selfApproved ? ' on their own change' : ` (${a.breakGlass.system} unavailable)`}`
+    : '';
+  return `${who}; change ${changeOf(d)}${glass}; author ${a.proposal?.author ?? 'unknown'}, separation of duties ${a.separationOfDuties.verdict}`;
+}
+
+function changeOf(d: AuditedDeployment): string {
+  const change = d.approval.change;
+  if (!change) return 'no change record';
+  const { emergency, retroReview } = change;
+  const declared = emergency
+    ? `, declared by ${emergency.declaredBy}: ${emergency.reason}, review due by ${emergency.reviewDueBy}`
+    : '';
+  const reviewed = retroReview
+    ? `, retroactive review by ${retroReview.reviewer} (${retroReview.outcome}) at ${retroReview.at}`
+    : emergency
+      ? ', retroactive review missing'
+      : '';
+  return `${change.id} (${change.type}${declared}${reviewed})`;
+}
+
+function whatWasDeployed(d: AuditedDeployment): string {
   const images = d.artifact.images.map(
     (i) =>
       `${i.name.split('@')[0]}@${i.digest.slice(0, 19)}… from ${i.sourceCommit?.slice(0, 12) ?? 'unknown commit'}, scan ${i.scanVerdict ?? 'none'}, signed by ${i.signedBy ?? 'nobody'}`,
   );
-  const drifts = d.proof.drifts.map(
-    (x) =>
-      `drift ${x.seq} by ${x.fieldManager}${x.incident ? `, incident ${x.incident.id}` : ''}${x.reverted ? ', reverted' : ''}`,
-  );
-  return [
-    `${d.id} at ${d.deployedAt}${d.rollback ? ` (rollback to ${d.rollback.toCommit.slice(0, 12)})` : ''}`,
-    `  who approved: ${who}; change ${change}; author ${a.proposal?.author ?? 'unknown'}, separation of duties ${a.separationOfDuties.verdict}`,
-    `  what was deployed: ${images.join('; ') || 'no image recorded'}`,
-    `  live = approved: ${d.proof.verdict}; applied ${d.proof.appliedDigest?.slice(0, 19) ?? 'none'}…, ${d.proof.verifications.length} verification(s)${drifts.length ? `; ${drifts.join('; ')}` : ''}`,
-  ];
+  return images.join('; ') || 'no image recorded';
+}
+
+function proofOf(d: AuditedDeployment): string {
+  const { proof } = d;
+  const digest = (value: string | undefined) => (value ? `${value.slice(0, 19)}…` : 'none');
+  const approved = proof.approvedDigest ? ` (${digest(proof.approvedDigest)})` : '';
+  const head = d.approval.proposal?.headCommit.slice(0, 12) || 'none';
+  const drifts = proof.drifts.map((x) => {
+    const incident = x.incident
+      ? `, incident ${x.incident.id}${x.incident.resolution ? ` resolved: ${x.incident.resolution}` : ' open'}`
+      : '';
+    return `drift ${x.seq} by ${x.fieldManager} on ${x.object}${incident}${x.reverted ? ', reverted' : ''}`;
+  });
+  const summary = `${proof.verdict}; merged head ${head}${approved}, applied ${digest(proof.appliedDigest)}, live at sync ${digest(proof.liveDigestAtSync)}, ${proof.verifications.length} verification(s)`;
+  return [summary, ...drifts].join('; ');
 }

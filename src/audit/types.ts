@@ -70,10 +70,14 @@ export interface ApprovalAnswer {
   };
   breakGlass?: {
     actor: string;
+    /** The roles the actor held when breaking glass, as the entry recorded them. */
+    roles?: string[];
     reason: string;
     system: string;
     /** The on-call engineer who broke glass wrote or last pushed the change. */
     selfApproved?: boolean;
+    /** The proposal head the override was declared on. */
+    headCommit?: string;
     seq: number;
   };
   approvals: Approval[];

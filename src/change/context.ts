@@ -7,6 +7,7 @@ import type { Store } from '../store/open.ts';
 import { resolveGovernance, type EffectiveGovernance } from './governance.ts';
 import { ChangeError } from './errors.ts';
 import type { CommitStatus, Forge, Proposal, Review } from '../domain/forge.ts';
+import type { BreakGlassDeclaration } from './gate.ts';
 
 /**
  * The forge as change management drives it: the port, plus the reads and the status write the
@@ -59,7 +60,7 @@ export async function governanceOf(
 /** A change record owed to the change system: opened when it is reachable again. */
 export interface PendingRecord {
   request: OpenChangeRequest;
-  breakGlass?: { actor: string; reason: string; selfApproved?: boolean };
+  breakGlass?: BreakGlassDeclaration;
 }
 
 export async function readPending(

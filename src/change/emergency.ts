@@ -70,12 +70,13 @@ export async function declareEmergency(
     declaredBy: actor.name,
     reason: request.reason,
     reviewDueBy: dueBy,
-    breakGlass: selfApproved,
+    breakGlass: false,
+    ...(selfApproved ? { selfApproval: { commit: proposal.headCommit } } : {}),
   };
   const change = await refusing(context.ledger, refusal, () =>
     openEmergencyChange(context, proposal, actor, emergency, breakGlass),
   );
-  if (selfApproved) await recordBreakGlass(context, proposal, actor, emergency, true);
+  if (selfApproved) await recordBreakGlass(context, proposal, actor, emergency);
   await approveAsOncall(context, actor, proposal, change, request.reason, selfApproved);
   await evaluateGate(context, proposal.id);
   const merged = await context.forge.merge(proposal.id, actor.name, {
@@ -139,7 +140,7 @@ async function openEmergencyChange(
       );
     }
     // A self-approval's entry is written by the caller, once, whether or not the system answers.
-    if (!emergency.breakGlass) await recordBreakGlass(context, proposal, actor, emergency, false);
+    if (!emergency.selfApproval) await recordBreakGlass(context, proposal, actor, emergency);
     const request = changeRequest(proposal, governance, 'emergency', {
       emergency: { ...emergency, breakGlass: true },
       retroactive: true,
@@ -149,19 +150,22 @@ async function openEmergencyChange(
       breakGlass: {
         actor: actor.name,
         reason: emergency.reason,
-        ...(emergency.breakGlass ? { selfApproved: true } : {}),
+        ...(emergency.selfApproval ? { selfApproval: emergency.selfApproval } : {}),
       },
     });
     return undefined;
   }
 }
 
+/**
+ * The break-glass entry: who overrode, in which roles, why, on which head, and whether it was
+ * their own change. The audit reads the roles from here when no change record names them.
+ */
 async function recordBreakGlass(
   context: ChangeContext,
   proposal: Proposal,
   actor: Actor,
   emergency: EmergencyDetails,
-  selfApproved: boolean,
 ): Promise<void> {
   await recordEvidence(
     context.ledger,
@@ -171,9 +175,11 @@ async function recordBreakGlass(
     {
       proposal: proposal.id,
       actor: actor.name,
+      roles: [...actor.roles],
       reason: emergency.reason,
       system: context.changeSystem.name,
-      ...(selfApproved ? { selfApproved } : {}),
+      headCommit: proposal.headCommit,
+      ...(emergency.selfApproval ? { selfApproved: true } : {}),
     },
   );
 }

@@ -12,6 +12,17 @@ import type { EffectiveGovernance } from './governance.ts';
 
 export { CHANGE_APPROVED_CONTEXT };
 
+/**
+ * A break-glass declared while the change system was unreachable, kept until the record is owed
+ * no more. `selfApproval` is set when the declarer wrote or last pushed the change: the head it
+ * was declared on, the one commit the override lets through.
+ */
+export interface BreakGlassDeclaration {
+  actor: string;
+  reason: string;
+  selfApproval?: { commit: string };
+}
+
 /** Everything the gate decides from; the verdict is a function of these alone. */
 export interface GateInput {
   proposal: Proposal;
@@ -20,7 +31,7 @@ export interface GateInput {
   statuses: CommitStatus[];
   change?: ChangeRecord;
   /** Set when an on-call engineer broke glass because the change system was unreachable. */
-  breakGlass?: { actor: string; reason: string; selfApproved?: boolean };
+  breakGlass?: BreakGlassDeclaration;
   /** Roles by user name, from changeproof.yaml. */
   roles: ReadonlyMap<string, readonly Role[]>;
   governance: EffectiveGovernance;
@@ -174,20 +185,21 @@ export function decideGate(input: GateInput): GateVerdict {
 }
 
 /**
- * Break glass declared by the proposal's author or last pusher, a sole responder's override: from
- * the owed record while the change system is down, or from the open emergency change record.
+ * A sole responder's break-glass on their own change, from the owed record while the change
+ * system is down or from the open emergency change record. It holds for the head it was declared
+ * on only: a later push needs an independent on-call approval like any other emergency.
  */
 function selfApprovedBreakGlass(input: GateInput): { actor: string } | undefined {
   const { proposal, change } = input;
-  const declared =
-    input.breakGlass?.actor ??
-    (change?.type === 'emergency' && change.emergency?.breakGlass && !isClosed(change)
-      ? change.emergency.declaredBy
-      : undefined);
-  if (declared === undefined) return undefined;
-  return declared === proposal.author || declared === proposal.lastPusher
-    ? { actor: declared }
+  const fromRecord =
+    change?.type === 'emergency' && change.emergency?.selfApproval && !isClosed(change)
+      ? { actor: change.emergency.declaredBy, commit: change.emergency.selfApproval.commit }
+      : undefined;
+  const pending = input.breakGlass?.selfApproval
+    ? { actor: input.breakGlass.actor, commit: input.breakGlass.selfApproval.commit }
     : undefined;
+  const declared = pending ?? fromRecord;
+  return declared?.commit === proposal.headCommit ? { actor: declared.actor } : undefined;
 }
 
 /** The verdict's inputs as written to the ledger: who, which commit, which rule settings. */

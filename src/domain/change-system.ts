@@ -60,7 +60,13 @@ export interface EmergencyDetails {
   reason: string;
   /** The retroactive review is due by this time (ISO 8601). */
   reviewDueBy: string;
+  /** Merged without a change record because the change system was unreachable. */
   breakGlass: boolean;
+  /**
+   * Set when the on-call engineer who declared it wrote or last pushed the change and broke glass
+   * on it: the proposal head it was declared on. The override covers that commit alone.
+   */
+  selfApproval?: { commit: string };
   review?: { reviewer: string; outcome: 'accepted' | 'rejected'; notes?: string; at: string };
 }
 

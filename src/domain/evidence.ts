@@ -13,6 +13,7 @@ import type { Ledger } from '../ledger/ledger.ts';
  *   `app:<env>/<service>`           an application (one service in one environment)
  *   `deployment:<env>/<service>/<n>` one sync of an application
  *   `incident:<id>`, `lease:<id>`, `workspace:<name>`
+ *   `user:<name>`, `identity:unauthenticated`  identity decisions
  * Times inside payloads are ISO 8601 UTC. Secrets never appear in a payload.
  */
 export interface EvidencePayloads {
@@ -147,8 +148,12 @@ export interface EvidencePayloads {
   'change.break-glass': {
     proposal: string;
     actor: string;
+    /** The roles the actor held when breaking glass (absent in entries written before). */
+    roles?: string[];
     reason: string;
     system: string;
+    /** The proposal head the override was declared on. */
+    headCommit?: string;
     /** Set when the on-call engineer who broke glass wrote or last pushed the proposal. */
     selfApproved?: boolean;
   };
@@ -232,6 +237,26 @@ export interface EvidencePayloads {
   };
   'rollback.requested': { app: string; toCommit: string; proposal: string; reason: string };
 
+  // Identity
+  /**
+   * A presented token refused (forged, unknown, revoked, expired, or for a user no longer
+   * configured). Never the token nor any part of its secret: at most the id of the stored token it
+   * named, which is public (`identity.token-issued` records it too). Subject `user:<name>` when
+   * the token named a stored one, else `identity:unauthenticated`.
+   */
+  'identity.token-refused': {
+    /** The error the caller got. */
+    code: 'TOKEN_INVALID' | 'TOKEN_EXPIRED' | 'UNKNOWN_USER';
+    /** Why, more precisely than the caller is told. */
+    reason: TokenRefusalReason;
+    /** The user the stored token was issued to. */
+    user?: string;
+    /** The stored token's id. */
+    token?: string;
+    /** Identical refusals left unrecorded since the previous entry for this reason and token. */
+    suppressed?: number;
+  };
+
   // Secret broker (subject `lease:<id>`), as the embedded broker already writes them
   'broker.lease.opened': {
     id: string;
@@ -245,6 +270,10 @@ export interface EvidencePayloads {
 }
 
 export type EvidenceKind = keyof EvidencePayloads;
+
+/** Why a presented token was refused; see `identity.token-refused`. */
+export type TokenRefusalReason =
+  'malformed' | 'unknown-token' | 'wrong-secret' | 'revoked' | 'expired' | 'unknown-user';
 
 /** Appends one piece of evidence, typed by its kind. */
 export function recordEvidence<K extends EvidenceKind>(

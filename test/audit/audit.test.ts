@@ -214,6 +214,8 @@ describe('audit deployments', () => {
       expect(forced.approval.approvals).toEqual([
         expect.objectContaining({
           identity: 'alice',
+          // The roles the break-glass entry recorded, not an assumed on-call role.
+          roles: ['developer', 'oncall'],
           source: 'break-glass',
           seq: d.selfApproval!.seqs.breakGlass,
         }),

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { keyIdOf, loadPublicKeyPem } from '../../src/embedded/secret-broker/keys.ts';
 import { openWorkspace } from '../../src/workspace/context.ts';
 import { runCli } from '../support/cli.ts';
@@ -43,6 +44,23 @@ describe('changeproof audit and metrics (the binary)', () => {
     expect(json).toHaveLength(3);
     const csv = runCli(['audit', 'deployments', '-w', ws, ...RANGE, '-o', 'csv']).stdout;
     expect(csv.split('\r\n')[0]).toMatch(/^deployment,source,env,service/);
+  });
+
+  it('lists deployments as YAML: the same answer as JSON, as a YAML document', () => {
+    const yaml = runCli(['audit', 'deployments', '-w', ws, ...RANGE, '-o', 'yaml']);
+    expect(yaml.status).toBe(0);
+    expect(yaml.stdout).toMatch(/^- id: prod\/checkout\/1\n/);
+    const json = runCli(['audit', 'deployments', '-w', ws, ...RANGE, '-o', 'json']).stdout;
+    const answer = parseYaml(yaml.stdout) as { id: string; approval: { approvals: unknown[] } }[];
+    expect(answer).toEqual(JSON.parse(json));
+    expect(answer.map((d) => d.id)).toEqual([
+      'prod/checkout/1',
+      'prod/checkout/2',
+      'prod/checkout/3',
+    ]);
+    expect(answer[2]!.approval.approvals).toMatchObject([
+      { identity: 'alice', roles: ['developer', 'oncall'], source: 'break-glass' },
+    ]);
   });
 
   it('lists control failures with their evidence', () => {

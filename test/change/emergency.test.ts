@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderCheck } from '../../src/change/checks.ts';
+import { readPending } from '../../src/change/context.ts';
 import { NativeChangeSystem } from '../../src/change/native.ts';
 import type { ChangeSystem } from '../../src/domain/change-system.ts';
 import { evidenceOf } from '../../src/domain/evidence.ts';
@@ -32,9 +34,17 @@ describe('emergency changes', () => {
   let bed: TestBed;
   let native: NativeChangeSystem;
   const { system, state } = switchableChangeSystem(() => native);
+  /** Branches whose render check fails, so a merge is refused after the gate has passed. */
+  const failingRender = new Set<string>();
 
   beforeAll(async () => {
-    bed = await createTestBed({ changeSystem: system });
+    bed = await createTestBed({
+      changeSystem: system,
+      checks: async (gitDir, proposal) =>
+        failingRender.has(proposal.branch)
+          ? { state: 'failure', description: 'render failed (test)' }
+          : renderCheck(gitDir, proposal),
+    });
     native = new NativeChangeSystem(bed.ws.store);
   });
   afterAll(() => bed.dispose());
@@ -126,7 +136,11 @@ describe('emergency changes', () => {
     expect(await bed.cm.forge.listReviews(proposal.id)).toEqual([]);
     expect(result.change).toMatchObject({
       type: 'emergency',
-      emergency: { declaredBy: 'dave', breakGlass: true },
+      emergency: {
+        declaredBy: 'dave',
+        breakGlass: false,
+        selfApproval: { commit: proposal.headCommit },
+      },
       approvals: [{ approver: 'dave', role: 'oncall' }],
     });
 
@@ -137,8 +151,10 @@ describe('emergency changes', () => {
     expect(kinds).toContain('proposal.refused');
     expect(entries.find((e) => e.kind === 'change.break-glass')?.payload).toMatchObject({
       actor: 'dave',
+      roles: ['oncall', 'developer'],
       selfApproved: true,
       system: 'native',
+      headCommit: proposal.headCommit,
     });
     const verdict = entries.filter((e) => e.kind === 'gate.verdict').at(-1);
     expect(verdict?.payload).toMatchObject({ state: 'success', rule: 'break-glass-self-approval' });
@@ -201,6 +217,144 @@ describe('emergency changes', () => {
       subject: `change:${record!.number}`,
     });
     expect(evidenceOf(opened!, 'change.opened')?.retroactive).toBe(true);
+  });
+
+  it('lets a self break-glass pass the gate for the head it was declared on only', async () => {
+    await bed.bump('hotfix-5', 'prod', 'v2.0.5');
+    failingRender.add('hotfix-5');
+    const proposal = await propose(bed, 'hotfix-5', 'dave');
+    const before = await bed.mainHead();
+    const lastVerdict = async () =>
+      (await bed.ws.ledger.list({ kind: 'gate.verdict', subject: `proposal:${proposal.id}` })).at(
+        -1,
+      )?.payload;
+
+    // The override passes the gate on the declared head, but the failed render stops the merge.
+    await expect(
+      bed.cm.declareEmergency(bed.as('dave'), {
+        proposal: proposal.id,
+        reason: 'alone at 4am',
+        breakGlass: true,
+      }),
+    ).rejects.toMatchObject({ code: 'CHECKS_REQUIRED' });
+    expect(await lastVerdict()).toMatchObject({
+      commit: proposal.headCommit,
+      state: 'success',
+      rule: 'break-glass-self-approval',
+    });
+    const change = await system.findByProposal(proposal.id);
+    expect(change?.emergency?.selfApproval).toEqual({ commit: proposal.headCommit });
+
+    // A later push is a commit nobody approved: the open emergency record does not cover it.
+    failingRender.delete('hotfix-5');
+    const pushed = await bed.bump('hotfix-5', 'prod', 'v2.0.6', proposal.headCommit);
+    await bed.cm.service.recordPush(bed.as('dave'), proposal.id);
+    expect(await lastVerdict()).toMatchObject({
+      commit: pushed,
+      state: 'pending',
+      rule: 'emergency-oncall',
+    });
+    const statuses = await bed.cm.forge.listStatuses(pushed);
+    expect(statuses.find((s) => s.context === 'changeproof/change-approved')?.state).toBe(
+      'pending',
+    );
+    await expect(bed.cm.service.merge(bed.as('dave'), proposal.id)).rejects.toMatchObject({
+      code: 'APPROVALS_REQUIRED',
+    });
+    expect(await bed.mainHead()).toBe(before);
+
+    // Breaking glass again, on the new head, is a new and recorded override.
+    const again = await bed.cm.declareEmergency(bed.as('dave'), {
+      proposal: proposal.id,
+      reason: 'alone at 4am, second try',
+      breakGlass: true,
+    });
+    expect(again.proposal).toMatchObject({ state: 'merged', headCommit: pushed });
+    expect(again.change?.emergency?.selfApproval).toEqual({ commit: pushed });
+    const glass = await bed.ws.ledger.list({
+      kind: 'change.break-glass',
+      subject: `proposal:${proposal.id}`,
+    });
+    expect(glass.map((e) => e.payload.headCommit)).toEqual([proposal.headCommit, pushed]);
+  });
+
+  it('lets a sole responder break glass on their own change while the change system is down', async () => {
+    await bed.bump('hotfix-6', 'prod', 'v2.0.7');
+    state.down = true;
+    const proposal = await propose(bed, 'hotfix-6', 'dave');
+    const ledgerAt = (await bed.ws.ledger.head())?.seq ?? 0;
+
+    await expect(
+      bed.cm.declareEmergency(bed.as('dave'), { proposal: proposal.id, reason: 'all alone' }),
+    ).rejects.toMatchObject({ code: 'SELF_APPROVAL' });
+    const result = await bed.cm.declareEmergency(bed.as('dave'), {
+      proposal: proposal.id,
+      reason: 'all alone',
+      breakGlass: true,
+    });
+    expect(result).toMatchObject({ breakGlass: true, proposal: { state: 'merged' } });
+    expect(result.change).toBeUndefined();
+    expect(await bed.mainHead()).toBe(proposal.headCommit);
+
+    // The gate passed on the owed record's self-approval, tied to the declared head.
+    const pending = await readPending(bed.cm.context, proposal.id);
+    expect(pending?.breakGlass).toEqual({
+      actor: 'dave',
+      reason: 'all alone',
+      selfApproval: { commit: proposal.headCommit },
+    });
+    const entries = (await bed.ws.ledger.list({ subject: `proposal:${proposal.id}` })).filter(
+      (e) => e.seq > ledgerAt,
+    );
+    const verdict = entries.filter((e) => e.kind === 'gate.verdict').at(-1);
+    expect(verdict?.payload).toMatchObject({
+      commit: proposal.headCommit,
+      state: 'success',
+      rule: 'break-glass-self-approval',
+      inputs: { change: null, breakGlass: { actor: 'dave' } },
+    });
+    const glass = entries.filter((e) => e.kind === 'change.break-glass');
+    expect(glass.map((e) => e.payload)).toEqual([
+      {
+        proposal: proposal.id,
+        actor: 'dave',
+        roles: ['oncall', 'developer'],
+        reason: 'all alone',
+        system: 'native',
+        headCommit: proposal.headCommit,
+        selfApproved: true,
+      },
+    ]);
+    expect(entries.find((e) => e.kind === 'proposal.merged')?.payload).toMatchObject({
+      path: 'break-glass',
+      approvals: [],
+    });
+
+    // Back up: the owed record opens as a retroactive emergency that names the self-approval.
+    state.down = false;
+    const opened = await bed.cm.openOwedChangeRecords();
+    const record = opened.find((c) => c.proposal === proposal.id);
+    expect(record).toMatchObject({
+      type: 'emergency',
+      retroactive: true,
+      state: 'Implement',
+      emergency: {
+        declaredBy: 'dave',
+        breakGlass: true,
+        selfApproval: { commit: proposal.headCommit },
+      },
+    });
+    expect(await readPending(bed.cm.context, proposal.id)).toBeUndefined();
+    const [declared] = await bed.ws.ledger.list({
+      kind: 'change.emergency',
+      subject: `change:${record!.number}`,
+    });
+    expect(declared?.actor).toBe('dave');
+    const overdue = await bed.cm.overdueRetroReviews(new Date(Date.now() + 73 * HOUR));
+    expect(overdue.find((f) => f.proposal === proposal.id)).toMatchObject({
+      change: record!.number,
+      declaredBy: 'dave',
+    });
   });
 
   it('closes a change successful after a verified sync, unsuccessful with its incident after a failed one', async () => {

@@ -76,6 +76,102 @@ describe('local identities and the API', () => {
     });
   });
 
+  describe('when a token is refused', () => {
+    const refusalsAfter = async (seq: number) =>
+      (await bed.ws.ledger.list({ kind: 'identity.token-refused' })).filter((e) => e.seq > seq);
+    const headSeq = async () => (await bed.ws.ledger.head())?.seq ?? 0;
+
+    it('records forged, expired and unknown-user tokens, with no token material', async () => {
+      const now = { at: Date.now() };
+      const identity = new LocalIdentity(bed.ws.config, bed.ws.store, bed.ws.ledger, () => {
+        return new Date(now.at);
+      });
+      const issued = await identity.issue('bob', { ttlSeconds: 60 });
+      // `cpt_<16 hex>_<secret>`: the secret is base64url, so it may itself hold underscores.
+      const secretOf = (token: string) => token.slice('cpt_'.length + 16 + 1);
+      const secret = secretOf(issued.token);
+      const before = await headSeq();
+
+      const wrongSecret = `cpt_${issued.id}_${'A'.repeat(43)}`;
+      await expect(identity.authenticate(wrongSecret)).rejects.toMatchObject({
+        code: 'TOKEN_INVALID',
+      });
+      await expect(
+        identity.authenticate(`cpt_${'0'.repeat(16)}_${secret.replace(/^./, 'x')}`),
+      ).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
+      await expect(identity.authenticate('not-a-token')).rejects.toMatchObject({
+        code: 'TOKEN_INVALID',
+      });
+      await expect(identity.authenticate(undefined)).rejects.toMatchObject({
+        code: 'TOKEN_MISSING',
+      });
+
+      now.at += 61_000;
+      await expect(identity.authenticate(issued.token)).rejects.toMatchObject({
+        code: 'TOKEN_EXPIRED',
+      });
+      const kept = await identity.issue('bob', { ttlSeconds: 600 });
+      const withoutBob = {
+        ...bed.ws.config,
+        identities: bed.ws.config.identities.filter((i) => i.name !== 'bob'),
+      };
+      const removed = new LocalIdentity(withoutBob, bed.ws.store, bed.ws.ledger);
+      await expect(removed.authenticate(kept.token)).rejects.toMatchObject({
+        code: 'UNKNOWN_USER',
+      });
+
+      const entries = await refusalsAfter(before);
+      expect(entries.map((e) => e.payload)).toEqual([
+        { code: 'TOKEN_INVALID', reason: 'wrong-secret', user: 'bob', token: issued.id },
+        { code: 'TOKEN_INVALID', reason: 'unknown-token' },
+        { code: 'TOKEN_INVALID', reason: 'malformed' },
+        { code: 'TOKEN_EXPIRED', reason: 'expired', user: 'bob', token: issued.id },
+        { code: 'UNKNOWN_USER', reason: 'unknown-user', user: 'bob', token: kept.id },
+      ]);
+      expect(entries.map((e) => [e.subject, e.actor])).toEqual([
+        ['user:bob', 'unauthenticated'],
+        ['identity:unauthenticated', 'unauthenticated'],
+        ['identity:unauthenticated', 'unauthenticated'],
+        ['user:bob', 'unauthenticated'],
+        ['user:bob', 'unauthenticated'],
+      ]);
+      const recorded = JSON.stringify(entries);
+      for (const token of [issued.token, kept.token, wrongSecret]) {
+        const tokenSecret = secretOf(token);
+        expect(recorded).not.toContain(tokenSecret);
+        expect(recorded).not.toContain(tokenSecret.slice(0, 12));
+      }
+      expect(recorded).not.toContain('cpt_');
+    });
+
+    it('records a flood of forgeries once a minute, counting the ones left out', async () => {
+      const now = { at: Date.now() };
+      const identity = new LocalIdentity(bed.ws.config, bed.ws.store, bed.ws.ledger, () => {
+        return new Date(now.at);
+      });
+      const before = await headSeq();
+      const forge = (n: number) => `cpt_${n.toString(16).padStart(16, '0')}_${'B'.repeat(43)}`;
+
+      for (let n = 1; n <= 20; n += 1) {
+        await expect(identity.authenticate(forge(n))).rejects.toMatchObject({
+          code: 'TOKEN_INVALID',
+        });
+      }
+      expect((await refusalsAfter(before)).map((e) => e.payload)).toEqual([
+        { code: 'TOKEN_INVALID', reason: 'unknown-token' },
+      ]);
+
+      now.at += 60_000;
+      await expect(identity.authenticate(forge(21))).rejects.toMatchObject({
+        code: 'TOKEN_INVALID',
+      });
+      expect((await refusalsAfter(before)).map((e) => e.payload)).toEqual([
+        { code: 'TOKEN_INVALID', reason: 'unknown-token' },
+        { code: 'TOKEN_INVALID', reason: 'unknown-token', suppressed: 19 },
+      ]);
+    });
+  });
+
   it('answers 401 without a valid token and 403 for a role that may not act', async () => {
     await bed.bump('api-1', 'prod', 'v5.0.0');
     const proposal = await propose(bed, 'api-1');

@@ -159,6 +159,29 @@ describe.each(implementations)('ChangeSystem contract: %s', (_, create) => {
     ).rejects.toMatchObject({ code: 'NOT_EMERGENCY' });
   });
 
+  it('keeps the commit a self-approved break-glass covered, through the retroactive review', async () => {
+    const commit = 'c'.repeat(40);
+    const emergency = {
+      declaredBy: 'dave',
+      reason: 'alone on call',
+      reviewDueBy: '2025-03-04T10:00:00.000Z',
+      breakGlass: false,
+      selfApproval: { commit },
+    };
+    const { number } = await changes.open(request({ type: 'emergency', emergency }));
+    expect((await changes.get(number)).emergency?.selfApproval).toEqual({ commit });
+    const reviewed = await changes.recordRetroReview(number, {
+      reviewer: 'erin',
+      outcome: 'rejected',
+      at: '2025-03-02T10:00:00.000Z',
+    });
+    expect(reviewed.emergency).toMatchObject({ selfApproval: { commit }, breakGlass: false });
+    const plain = await changes.open(
+      request({ type: 'emergency', emergency: { ...emergency, selfApproval: undefined } }),
+    );
+    expect((await changes.get(plain.number)).emergency?.selfApproval).toBeUndefined();
+  });
+
   it('schedules a window, lists by state and refuses an unknown number', async () => {
     const { number } = await changes.open(request({ env: 'staging' }));
     const scheduled = await changes.schedule(number, {

@@ -71,6 +71,84 @@ describe('npm run demo', () => {
     expect(findings).toMatch(/CP-05 change:CHG\d+: retroactive review at .* after it was due/);
   });
 
+  describe('the audit answer', () => {
+    /** The answer's lines per production deployment, keyed by deployment id. */
+    const answers = () => {
+      const section = demo.stdout
+        .split("The auditor's answer for every production deployment\n")[1]!
+        .split(/\n\s*controls: /)[0]!;
+      const blocks = new Map<
+        string,
+        { header: string; who: string; what: string; proof: string }
+      >();
+      for (const block of section.split(/\n(?=\s*prod\/)/)) {
+        const [header, who, what, proof] = block.split('\n').map((line) => line.trim());
+        blocks.set(header!.split(' ')[0]!, {
+          header: header!,
+          who: who!.replace(/^who approved: /, ''),
+          what: what!.replace(/^what was deployed: /, ''),
+          proof: proof!.replace(/^live = approved: /, ''),
+        });
+      }
+      return blocks;
+    };
+    const image = (what: string) => /@(sha256:[0-9a-f]{12})…/.exec(what)?.[1];
+
+    it('answers who approved, what was deployed and the proof for every production deployment', () => {
+      const list = runCli([
+        'ledger',
+        'list',
+        '-w',
+        workspace,
+        '--kind',
+        'sync.completed',
+        '-o',
+        'json',
+      ]);
+      const deployed = (JSON.parse(list.stdout) as { subject: string }[]).map((e) =>
+        e.subject.replace(/^deployment:/, ''),
+      );
+      expect(deployed.length).toBeGreaterThan(0);
+      expect([...answers().keys()]).toEqual(deployed);
+      for (const answer of answers().values()) {
+        expect(answer.who).toMatch(/^\w+ \([a-z/]+, (review|change|break-glass), \d{4}-/);
+        expect(answer.who).toMatch(/; change CHG\d+ \((normal|emergency)/);
+        expect(answer.what).toMatch(
+          /checkout:[0-9a-f]{40}@sha256:[0-9a-f]{12}… from [0-9a-f]{12}, scan pass, signed by \S+/,
+        );
+        expect(answer.proof).toMatch(
+          /^consistent; merged head [0-9a-f]{12}, applied sha256:[0-9a-f]{12}…, live at sync sha256:[0-9a-f]{12}…, \d+ verification/,
+        );
+      }
+    });
+
+    it('shows the CAB approval, and the drift with its incident and how it was resolved', () => {
+      const first = answers().get('prod/checkout/1')!;
+      expect(first.who).toMatch(/^carol \(cab\/approver, review, .*; change CHG\d+ \(normal\)/);
+      expect(first.who).toMatch(/author alice, separation of duties pass$/);
+      expect(first.proof).toMatch(/, 1 verification\(s\)/);
+      expect(first.proof).toMatch(
+        /drift \d+ by kubectl-set on Deployment\/checkout-prod\/checkout, incident \S+ resolved: live state equals sha256:[0-9a-f]{64} again, reverted/,
+      );
+      expect(answers().get('prod/checkout/2')!.proof).not.toMatch(/drift/);
+    });
+
+    it('shows the emergency rollback with its break-glass and its retroactive review', () => {
+      const { header, who, what } = answers().get('prod/checkout/3')!;
+      expect(header).toMatch(/ \(rollback to [0-9a-f]{12}\)$/);
+      expect(who).toMatch(/^dave \(oncall, change, /);
+      expect(who).toMatch(
+        /change CHG\d+ \(emergency, declared by dave: .+, review due by .+, retroactive review by bob \(accepted\) at .+\)/,
+      );
+      expect(who).toMatch(/break-glass by dave on their own change; author dave/);
+      expect(who).toMatch(/separation of duties fail$/);
+      // The rollback put the first deployment's image back.
+      expect(image(what)).toBeDefined();
+      expect(image(what)).toBe(image(answers().get('prod/checkout/1')!.what));
+      expect(image(what)).not.toBe(image(answers().get('prod/checkout/2')!.what));
+    });
+  });
+
   it('answers the auditor with a pack that verifies, and rejects it after one changed byte', () => {
     expect(demo.stdout).toMatch(/verify offline: intact/);
     expect(demo.stdout).toMatch(/one byte changed at offset \d+: rejected/);

@@ -347,6 +347,7 @@ export class EvidenceRecorder {
         await this.record('change.break-glass', `proposal:${proposal}`, 'alice', {
           proposal,
           actor: 'alice',
+          roles: ['developer', 'oncall'],
           reason: 'change system unreachable',
           system: 'servicenow',
           selfApproved: true,

@@ -57,6 +57,7 @@ export function emergencyFields(emergency: EmergencyDetails): Record<string, str
     u_review_due_by: emergency.reviewDueBy,
     u_break_glass: String(emergency.breakGlass),
   };
+  if (emergency.selfApproval) fields.u_self_approved_commit = emergency.selfApproval.commit;
   if (emergency.review) {
     fields.review_date = emergency.review.at;
     fields.review_status = emergency.review.outcome;
@@ -134,6 +135,8 @@ function toEmergency(record: SnRecord): EmergencyDetails | undefined {
     reviewDueBy: fieldValue(record, 'u_review_due_by'),
     breakGlass: fieldValue(record, 'u_break_glass') === 'true',
   };
+  const selfApproved = fieldValue(record, 'u_self_approved_commit');
+  if (selfApproved) emergency.selfApproval = { commit: selfApproved };
   const outcome = fieldValue(record, 'review_status');
   if (outcome === 'accepted' || outcome === 'rejected') {
     const notes = fieldValue(record, 'review_comments');

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ChangeRecord } from '../../domain/change-system.ts';
 import { printRows, printValue } from '../output.ts';
 import { tokenOption, withChanges } from './change-context.ts';
+import { changeReconcileCommand } from './change-reconcile.ts';
 
 /** `changeproof change`: change records, approvals, emergencies and their retroactive reviews. */
 export function changeCommand(): Command {
@@ -111,6 +112,27 @@ export function changeCommand(): Command {
     });
 
   tokenOption(
+    change
+      .command('window')
+      .description('plan the window a normal change is deployed in (the CD plane syncs inside it)'),
+  )
+    .argument('<number>', 'change number')
+    .requiredOption('--start <time>', 'window start, ISO 8601', isoTime)
+    .requiredOption('--end <time>', 'window end, ISO 8601', isoTime)
+    .action(async (number: string, options: { start: Date; end: Date }, command: Command) => {
+      await withChanges(command, async (changes, actor, context) => {
+        const window = { start: options.start.toISOString(), end: options.end.toISOString() };
+        await changes.service.schedule(actor, number, window);
+        // Read back after the gate ran on the new window, so the state shown is the current one.
+        const scheduled = await changes.service.showChange(actor, number);
+        if (context.output !== 'table') return printValue(scheduled, context.output);
+        process.stdout.write(
+          `${number}: planned ${scheduled.plannedStart} to ${scheduled.plannedEnd}; ${scheduled.state}\n`,
+        );
+      });
+    });
+
+  tokenOption(
     change.command('overdue').description('emergency changes whose retroactive review is overdue'),
   )
     .option('--at <time>', 'evaluate at this ISO 8601 time (default: now)', isoTime)
@@ -133,6 +155,7 @@ export function changeCommand(): Command {
       });
     });
 
+  change.addCommand(changeReconcileCommand());
   return change;
 }
 

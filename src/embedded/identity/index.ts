@@ -4,6 +4,7 @@ import type { ChangeproofConfig } from '../../config/schema.ts';
 import type { Actor, Identity } from '../../domain/identity.ts';
 import type { Ledger } from '../../ledger/ledger.ts';
 import type { Store } from '../../store/open.ts';
+import { RefusalRecorder, type TokenRefusal } from './refusal-recorder.ts';
 
 /** A token as handed to its user, once. */
 export interface IssuedToken {
@@ -22,12 +23,16 @@ const DEFAULT_TTL_SECONDS = 30 * 24 * 3600;
  * no longer in changeproof.yaml stops working, and roles are always read from changeproof.yaml.
  */
 export class LocalIdentity implements Identity {
+  private readonly refusals: RefusalRecorder;
+
   constructor(
     private readonly config: ChangeproofConfig,
     private readonly store: Store,
     private readonly ledger: Ledger,
     private readonly clock: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.refusals = new RefusalRecorder(ledger, clock);
+  }
 
   async issue(
     user: string,
@@ -80,6 +85,11 @@ export class LocalIdentity implements Identity {
     });
   }
 
+  /**
+   * The actor a bearer token stands for, or a refusal. Every refusal of a presented token is
+   * recorded (`identity.token-refused`, throttled by {@link RefusalRecorder}); a missing token
+   * is not, since it claims nothing.
+   */
   async authenticate(token: string | undefined): Promise<Actor> {
     if (!token) {
       throw new ChangeError(
@@ -88,23 +98,42 @@ export class LocalIdentity implements Identity {
       );
     }
     const match = TOKEN.exec(token.trim());
-    if (!match) throw forged();
+    if (!match) return this.refuse({ code: 'TOKEN_INVALID', reason: 'malformed' }, forged());
     const [, id, secret] = match;
     const row = await this.store.db
       .selectFrom('identity_tokens')
       .selectAll()
       .where('id', '=', id!)
       .executeTakeFirst();
+
+    // Compared in constant time whether or not the id exists, so timing tells nothing either.
     const expected = Buffer.from(row?.secret_hash ?? '0'.repeat(64), 'hex');
-    const presented = Buffer.from(hashSecret(secret!), 'hex');
-    if (!row || !timingSafeEqual(expected, presented) || row.revoked_at) throw forged();
+    const secretMatches = timingSafeEqual(expected, Buffer.from(hashSecret(secret!), 'hex'));
+    if (!row) return this.refuse({ code: 'TOKEN_INVALID', reason: 'unknown-token' }, forged());
+    const named = { user: row.user_name, token: row.id };
+    if (!secretMatches) {
+      return this.refuse({ code: 'TOKEN_INVALID', reason: 'wrong-secret', ...named }, forged());
+    }
+    if (row.revoked_at) {
+      return this.refuse({ code: 'TOKEN_INVALID', reason: 'revoked', ...named }, forged());
+    }
     if (Date.parse(row.expires_at) <= this.clock().getTime()) {
-      throw new ChangeError(
+      const expired = new ChangeError(
         'TOKEN_EXPIRED',
         `token ${id} expired at ${row.expires_at}; ask for a new one`,
       );
+      return this.refuse({ code: 'TOKEN_EXPIRED', reason: 'expired', ...named }, expired);
     }
-    return this.actorFor(row.user_name);
+    try {
+      return this.actorFor(row.user_name);
+    } catch (error) {
+      return this.refuse({ code: 'UNKNOWN_USER', reason: 'unknown-user', ...named }, error);
+    }
+  }
+
+  private async refuse(refusal: TokenRefusal, error: unknown): Promise<never> {
+    await this.refusals.record(refusal);
+    throw error;
   }
 
   /** The user as changeproof.yaml defines them now. */

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ChangeManagement } from '../../change/index.ts';
 import type { Actor, Identity } from '../../domain/identity.ts';
-import { cookieOf, SESSION_COOKIE } from '../auth.ts';
+import { actionTokenOf } from '../auth.ts';
 import { UsageError } from '../../errors.ts';
 
 const reviewBody = z.strictObject({
@@ -41,15 +41,9 @@ export async function changeRoutes(
   options: { changes: ChangeManagement; identity: Identity },
 ): Promise<void> {
   const { service } = options.changes;
-  // A Bearer token, or a dashboard session cookie (SameSite=Lax: never sent on a cross-site
-  // POST). Tokens in query strings or the token cookie are not accepted for these actions.
-  const actorOf = (request: FastifyRequest): Promise<Actor> => {
-    const header = request.headers.authorization;
-    const token = header?.startsWith('Bearer ')
-      ? header.slice('Bearer '.length)
-      : cookieOf(request, SESSION_COOKIE);
-    return options.identity.authenticate(token);
-  };
+  // A Bearer token, or a dashboard session cookie; never a token from a query or the token cookie.
+  const actorOf = (request: FastifyRequest): Promise<Actor> =>
+    options.identity.authenticate(actionTokenOf(request));
   type IdParams = { Params: { id: string } };
 
   app.get('/api/v1/proposals', async (request) =>
