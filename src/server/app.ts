@@ -77,6 +77,18 @@ export function createServer(options: ServerOptions): {
     });
   });
 
+  // Unmatched routes answer in the same shape as every other error. The query is left out of
+  // the message: it may carry a token.
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    return reply.status(404).send({
+      error: {
+        code: 'ROUTE_NOT_FOUND',
+        message: `no route ${request.method} ${path}; /openapi.json lists the routes`,
+      },
+    });
+  });
+
   const open = { schema: { tags: ['meta'], security: [] } };
   app.get('/healthz', { schema: { ...open.schema, summary: 'Liveness' } }, async () => {
     await options.workspace.ledger.head();
@@ -92,7 +104,10 @@ export function createServer(options: ServerOptions): {
 
   const changes = changeManagementFor(options.workspace);
   void app.register(changeRoutes, { changes, identity: options.identity ?? changes.identity });
-  void app.register(rollbackRoute, { workspace: options.workspace });
+  void app.register(rollbackRoute, {
+    workspace: options.workspace,
+    identity: options.identity ?? changes.identity,
+  });
   const githubWebhooks = options.workspace.connected?.githubWebhooks;
   if (githubWebhooks) void app.register(githubWebhookRoute, { receiver: githubWebhooks });
 

@@ -37,17 +37,35 @@ export function cookieOf(request: FastifyRequest, name: string): string | undefi
   return value ? decodeURIComponent(value) : undefined;
 }
 
+/** The token of a non-empty `Authorization: Bearer` header, if the request has one. */
+export function bearerOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header?.startsWith('Bearer ')) return undefined;
+  return header.slice('Bearer '.length).trim() || undefined;
+}
+
 /**
  * The credential of a request: the Authorization header, else the OIDC session cookie, else the
- * token cookie, else the query. The identity tells a session from a bearer token.
+ * token cookie, else the query. An empty Bearer counts as none, so a page signed in by session
+ * cookie is not locked out by a client that sends `Bearer ` with nothing after it. The identity
+ * tells a session from a bearer token.
  */
 export function tokenOf(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (header?.startsWith('Bearer ')) return header.slice('Bearer '.length).trim() || undefined;
+  const bearer = bearerOf(request);
+  if (bearer) return bearer;
   const cookie = cookieOf(request, SESSION_COOKIE) ?? cookieOf(request, TOKEN_COOKIE);
   if (cookie) return cookie;
   const query = (request.query as Record<string, unknown> | undefined)?.[TOKEN_QUERY];
   return typeof query === 'string' && query.length > 0 ? query : undefined;
+}
+
+/**
+ * The credential of a request that changes something: a Bearer token, else the dashboard session
+ * cookie (SameSite=Lax, so never sent on a cross-site POST). Tokens in a query string or in the
+ * token cookie are refused here, since a link or another tab could carry them.
+ */
+export function actionTokenOf(request: FastifyRequest): string | undefined {
+  return bearerOf(request) ?? cookieOf(request, SESSION_COOKIE);
 }
 
 /**

@@ -90,17 +90,26 @@ const hex = (seed: string, length = 64) => seed.repeat(length).slice(0, length);
 
 /**
  * Writes the evidence of one delivered and deployed application: pipeline run, merge with its
- * approvals, sync, and a verification. `signed: false` leaves the signature link out.
+ * approvals, sync, and a verification. `signed: false` leaves the signature link out; `commit`
+ * names a real config-repo commit (for rollback), else one is made up from the seed.
  */
 export async function deployApp(
   ledger: Ledger,
-  app: { env: string; service: string; n: number; seed: string; signed?: boolean; at?: Date },
+  app: {
+    env: string;
+    service: string;
+    n: number;
+    seed: string;
+    signed?: boolean;
+    at?: Date;
+    commit?: string;
+  },
 ): Promise<{ deployment: string; digest: string; commit: string }> {
   const { env, service, n, seed } = app;
   const at = (app.at ?? new Date()).toISOString();
   const run = `run-${env}-${service}-${n}`;
   const digest = `sha256:${hex(seed)}`;
-  const commit = hex(seed, 40);
+  const commit = app.commit ?? hex(seed, 40);
   const desiredDigest = `sha256:${hex(seed + 'd')}`;
   const proposal = `p-${env}-${service}-${n}`;
   const change = `CHG${String(n).padStart(7, '0')}`;

@@ -85,6 +85,23 @@ describe('read API', () => {
     expect(await unknown.json()).toMatchObject({ error: { code: 'DEPLOYMENT_UNKNOWN' } });
   });
 
+  it('answers an unmatched route with the JSON error shape and a stable code, no token echoed', async () => {
+    for (const [method, path] of [
+      ['GET', '/api/nope?access_token=cpt_secret'],
+      ['POST', '/api/matrix'],
+      ['GET', '/no/such/page'],
+    ] as const) {
+      const response = await fetch(`${sut.url}${path}`, { method });
+      expect(response.status).toBe(404);
+      expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('ROUTE_NOT_FOUND');
+      expect(body.error.message).toBe(
+        `no route ${method} ${path.split('?')[0]}; /openapi.json lists the routes`,
+      );
+    }
+  });
+
   it('computes DORA over production from the ledger', async () => {
     const dora = (await (await get('/api/dora?days=7')).json()) as {
       envs: string[];

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changeManagementFor, type ChangeManagement } from '../../src/change/index.ts';
 import { bumpImageTag, commitFilesSigned } from '../../src/embedded/forge/commit-files.ts';
 import { git } from '../../src/gitops/git.ts';
+import { DIFF_PAGE_LINES } from '../../src/server/routes/read-api-proposals.ts';
 import type { Signer } from '../../src/supply-chain/signer.ts';
 import {
   chromiumMissing,
@@ -109,6 +110,66 @@ describe.skipIf(skip)('reviewing a proposal from the dashboard', () => {
     ]);
     await page.screenshot({ path: join(SCREENSHOTS, 'proposals-approved.png'), fullPage: true });
     await page.close();
+  });
+
+  it('shows a diff longer than a page a page at a time, with a pager that moves', async () => {
+    const lines = Array.from({ length: DIFF_PAGE_LINES + 50 }, (_, i) => `  line-${i}: value-${i}`);
+    await commitFiles('prod-big', {
+      'apps/checkout/base/big-config.yaml': `data:\n${lines.join('\n')}\n`,
+    });
+    const proposal = await cm.service.openProposal(cm.identity.actorFor('alice'), {
+      title: 'A large configuration change',
+      description: 'more lines than one page of diff',
+      branch: 'prod-big',
+    });
+    const page = await proposalsPage('carol');
+    const card = page.locator(`[data-proposal="${proposal.id}"]`);
+    const pager = card.locator('[data-testid=diff-pager]');
+    await pager.waitFor();
+    expect(await pager.textContent()).toMatch(/page 1 of 2 \(\d+ lines\)/);
+    const diff = card.locator('.diff');
+    expect(await diff.textContent()).toContain('+  line-0: value-0');
+    expect(await diff.textContent()).not.toContain(`line-${DIFF_PAGE_LINES + 49}:`);
+    expect(await pager.locator('button', { hasText: 'previous' }).isDisabled()).toBe(true);
+
+    await pager.locator('button', { hasText: 'next' }).click();
+    await expect.poll(() => pager.textContent()).toMatch(/^previouspage 2 of 2/);
+    expect(await diff.textContent()).toContain(`+  line-${DIFF_PAGE_LINES + 49}: value-`);
+    expect(await diff.textContent()).not.toContain('+  line-0: value-0');
+    expect(await pager.locator('button', { hasText: 'next' }).isDisabled()).toBe(true);
+    await page.screenshot({ path: join(SCREENSHOTS, 'proposals-diff-page-2.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('disables approval for an approver who authored the proposal, and the API refuses it', async () => {
+    // The pipeline proposes on behalf of the source commit's author: here carol, an approver.
+    const path = 'apps/checkout/overlays/prod/kustomization.yaml';
+    const current = await git(['show', `main:${path}`], { cwd: sut.ws.paths.configRepo });
+    await commitFiles('prod-carol', { [path]: bumpImageTag(current, 'v1.0.9') });
+    const proposal = await cm.forge.openProposal({
+      title: 'Deploy checkout v1.0.9',
+      description: 'routine image bump',
+      author: 'carol',
+      branch: 'prod-carol',
+    });
+    const page = await proposalsPage('carol');
+    const card = page.locator(`[data-proposal="${proposal.id}"]`);
+    await card.waitFor();
+    expect(await card.locator('button', { hasText: 'Approve' }).isDisabled()).toBe(true);
+    expect(await card.locator('[data-testid=review-disabled]').textContent()).toContain(
+      'you cannot approve your own change',
+    );
+    await page.screenshot({ path: join(SCREENSHOTS, 'proposals-own.png'), fullPage: true });
+    await page.close();
+
+    const self = await fetch(`${sut.url}/api/v1/proposals/${proposal.id}/reviews`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.carol}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ state: 'approved', commit: proposal.headCommit }),
+    });
+    expect(self.status).toBe(409);
+    expect(await self.json()).toMatchObject({ error: { code: 'SELF_APPROVAL' } });
+    expect(await cm.forge.listReviews(proposal.id)).toEqual([]);
   });
 
   it('refuses an auditor with 403 and records nothing', async () => {

@@ -27,12 +27,21 @@ export class ApiError extends Error {
   }
 }
 
+export function clearToken(): void {
+  sessionStorage.removeItem(TOKEN_KEY);
+}
+
+/**
+ * Calls the API with this tab's token as a Bearer header. Without a token no Authorization header
+ * is sent, so a dashboard session (an HttpOnly cookie set by OIDC login) authenticates instead.
+ */
 export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
-  const token = sessionStorage.getItem(TOKEN_KEY) ?? '';
+  const token = sessionStorage.getItem(TOKEN_KEY);
   const response = await fetch(path, {
     ...init,
+    credentials: 'same-origin',
     headers: {
-      authorization: `Bearer ${token}`,
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
       ...(init.body ? { 'content-type': 'application/json' } : {}),
       ...init.headers,
     },
@@ -53,13 +62,20 @@ export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
 /** Bumped on every batch of new ledger entries, so that views refetch. */
 export const LedgerVersion = createContext(0);
 
-/** Opens the event stream and returns a counter that moves when the ledger does. */
-export function useLedgerEvents(token: string | undefined): { version: number; live: boolean } {
+/**
+ * Opens the event stream once signed in and returns a counter that moves when the ledger does.
+ * EventSource cannot send headers: a token goes in the query, a session rides on its cookie.
+ */
+export function useLedgerEvents(
+  signedIn: boolean,
+  token: string | undefined,
+): { version: number; live: boolean } {
   const [version, setVersion] = useState(0);
   const [live, setLive] = useState(false);
   useEffect(() => {
-    if (!token) return;
-    const source = new EventSource(`/api/events?access_token=${encodeURIComponent(token)}`);
+    if (!signedIn) return;
+    const query = token ? `?access_token=${encodeURIComponent(token)}` : '';
+    const source = new EventSource(`/api/events${query}`);
     // On (re)connect, refetch: entries may have landed between the first fetch and the stream.
     source.addEventListener('hello', () => {
       setLive(true);
@@ -68,7 +84,7 @@ export function useLedgerEvents(token: string | undefined): { version: number; l
     source.addEventListener('ledger', () => setVersion((v) => v + 1));
     source.onerror = () => setLive(false);
     return () => source.close();
-  }, [token]);
+  }, [signedIn, token]);
   return { version, live };
 }
 

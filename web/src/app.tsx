@@ -1,6 +1,14 @@
 import { useEffect, useState } from 'react';
 import type { Me } from '../../src/server/routes/read-api-types.ts';
-import { LedgerVersion, saveToken, takeToken, useLedgerEvents, useResource } from './api.ts';
+import {
+  api,
+  ApiError,
+  clearToken,
+  LedgerVersion,
+  saveToken,
+  takeToken,
+  useLedgerEvents,
+} from './api.ts';
 import { Failure, Loading } from './components.tsx';
 import { ApplicationPage } from './pages/application.tsx';
 import { EvidencePage } from './pages/evidence.tsx';
@@ -18,31 +26,58 @@ function useRoute(): string {
   return route;
 }
 
+/**
+ * Who this tab is signed in as: a token from the address or the tab's storage, else the dashboard
+ * session cookie of an OIDC login. `/api/me` answers for either, so it is asked first.
+ */
+function useSignedIn(token: string | undefined): { me?: Me; error?: ApiError } {
+  const [state, setState] = useState<{ me?: Me; error?: ApiError }>({});
+  useEffect(() => {
+    let current = true;
+    setState({});
+    api<Me>('/api/me').then(
+      (me) => current && setState({ me }),
+      (error: ApiError) => current && setState({ error }),
+    );
+    return () => {
+      current = false;
+    };
+  }, [token]);
+  return state;
+}
+
 /** The single screen: navigation, live status, and the page the address names. */
 export function App() {
   const [token, setToken] = useState(takeToken);
-  const { version, live } = useLedgerEvents(token);
-  if (!token) return <SignIn onToken={setToken} />;
+  const { me, error } = useSignedIn(token);
+  const { version, live } = useLedgerEvents(me !== undefined, token);
+  const signIn = (value: string) => {
+    saveToken(value);
+    setToken(value);
+  };
+  const signOut = () => {
+    clearToken();
+    setToken(undefined);
+  };
+  if (!me) {
+    if (!error) return <Loading />;
+    if (!token && error.status === 401) return <SignIn onToken={signIn} />;
+    return (
+      <main>
+        <Failure error={error} />
+        <button onClick={signOut}>Use another token</button>
+      </main>
+    );
+  }
   return (
     <LedgerVersion.Provider value={version}>
-      <Shell live={live} onSignOut={() => setToken(undefined)} />
+      <Shell live={live} me={me} />
     </LedgerVersion.Provider>
   );
 }
 
-function Shell({ live, onSignOut }: { live: boolean; onSignOut(): void }) {
+function Shell({ live, me }: { live: boolean; me: Me }) {
   const route = useRoute();
-  const me = useResource<Me>('/api/me');
-  if (!me.data) {
-    return me.error ? (
-      <main>
-        <Failure error={me.error} />
-        <button onClick={onSignOut}>Use another token</button>
-      </main>
-    ) : (
-      <Loading />
-    );
-  }
   return (
     <>
       <header className="no-print">
@@ -55,11 +90,11 @@ function Shell({ live, onSignOut }: { live: boolean; onSignOut(): void }) {
         <span className={live ? 'live on' : 'live off'} data-testid="live">
           {live ? 'live' : 'offline'}
         </span>
-        <span className="muted">
-          {me.data.name} ({me.data.roles.join(', ')})
+        <span className="muted" data-testid="me">
+          {me.name} ({me.roles.join(', ')})
         </span>
       </header>
-      <main>{page(route, me.data)}</main>
+      <main>{page(route, me)}</main>
     </>
   );
 }
@@ -82,7 +117,6 @@ function SignIn({ onToken }: { onToken(token: string): void }) {
       <form
         onSubmit={(event) => {
           event.preventDefault();
-          saveToken(value.trim());
           onToken(value.trim());
         }}
       >

@@ -42,3 +42,39 @@ export function Failure({ error }: { error?: ApiError }) {
 export function Loading() {
   return <p className="muted">loading…</p>;
 }
+
+/** One page of a diff, added and removed lines marked, with a pager when there is more. */
+export function PagedDiff({
+  diff,
+  onPage,
+}: {
+  diff: { page: number; pages: number; totalLines: number; lines: string[] };
+  onPage(page: number): void;
+}) {
+  return (
+    <div className="diff-box">
+      <pre className="diff">
+        {diff.lines.map((line, i) => (
+          <span
+            key={i}
+            className={line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : ''}
+          >
+            {line}
+            {'\n'}
+          </span>
+        ))}
+      </pre>
+      {diff.pages > 1 ? (
+        <div className="pager" data-testid="diff-pager">
+          <button disabled={diff.page <= 1} onClick={() => onPage(diff.page - 1)}>
+            previous
+          </button>
+          page {diff.page} of {diff.pages} ({diff.totalLines} lines)
+          <button disabled={diff.page >= diff.pages} onClick={() => onPage(diff.page + 1)}>
+            next
+          </button>
+        </div>
+      ) : null}
+    </div>
+  );
+}

@@ -45,11 +45,18 @@ export async function proposalDiff(
   );
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
+  return { proposal: proposal.id, ...pageOfLines(lines, page) };
+}
+
+/** Page `page` (clamped to the pages there are) of a diff's lines, {@link DIFF_PAGE_LINES} each. */
+export function pageOfLines(
+  lines: readonly string[],
+  page: number,
+): { page: number; pages: number; totalLines: number; lines: string[] } {
   const pages = Math.max(1, Math.ceil(lines.length / DIFF_PAGE_LINES));
   const current = Math.min(Math.max(page, 1), pages);
   const start = (current - 1) * DIFF_PAGE_LINES;
   return {
-    proposal: proposal.id,
     page: current,
     pages,
     totalLines: lines.length,

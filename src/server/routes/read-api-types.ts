@@ -138,6 +138,17 @@ export interface DiffPage {
   lines: string[];
 }
 
+/** A page of an application's desired state against its live objects, field by field. */
+export interface LiveDiffPage {
+  app: string;
+  /** The config commit the desired state was rendered from: the last sync's, else main's head. */
+  commit: string;
+  page: number;
+  pages: number;
+  totalLines: number;
+  lines: string[];
+}
+
 /** The auditor's three questions about one deployment. */
 export interface DeploymentEvidence {
   deployment: DeploymentSummary & { app: string; env: string; service: string };

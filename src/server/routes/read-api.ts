@@ -1,7 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ChangeproofConfig, Role } from '../../config/schema.ts';
 import type { Forge } from '../../domain/forge.ts';
-import type { Identity } from '../../domain/identity.ts';
+import { authorize, type Action } from '../../change/permissions.ts';
+import type { Actor, Identity } from '../../domain/identity.ts';
+import { ChangeproofError, messageOf } from '../../errors.ts';
+import type { LiveDiffSource } from '../live-diff.ts';
 import type { Ledger } from '../../ledger/ledger.ts';
 import { ANY_ROLE, authorizeRequest } from '../auth.ts';
 import type { RouteSchema } from '../openapi.ts';
@@ -9,8 +12,8 @@ import { LedgerWatcher, streamLedgerEvents } from '../sse.ts';
 import { buildDeploymentEvidence, buildDora } from './read-api-audit.ts';
 import { EvidenceCache } from './read-api-evidence.ts';
 import { currentIndex } from './read-api-index.ts';
-import { getProposal, listProposals, proposalDiff } from './read-api-proposals.ts';
-import type { Me } from './read-api-types.ts';
+import { getProposal, listProposals, pageOfLines, proposalDiff } from './read-api-proposals.ts';
+import type { LiveDiffPage, Me } from './read-api-types.ts';
 import { buildAppDetail, buildMatrix, buildTimeline } from './read-api-views.ts';
 
 export interface ReadApiOptions {
@@ -21,6 +24,8 @@ export interface ReadApiOptions {
   configRepo: string;
   /** Proposals, reviews and statuses as the forge has them now; the ledger's copy otherwise. */
   forge?: Forge;
+  /** Desired against live for the application page; the route answers 404 without it. */
+  liveDiff?: LiveDiffSource;
   /** How often the event stream looks for new ledger entries. */
   pollIntervalMs?: number;
 }
@@ -39,6 +44,16 @@ export const WRITE_ROUTES = {
     { method: 'POST', url: '/api/apps/:env/:service/rollback' },
   ],
 } as const;
+
+/**
+ * The role check behind each write route. A review needs only a reviewing role here; whether this
+ * person may approve this proposal (author, last pusher, production) is the page's and the
+ * service's question per proposal.
+ */
+const WRITE_ACTIONS: Record<keyof typeof WRITE_ROUTES, Action> = {
+  review: 'comment',
+  rollback: 'open',
+};
 
 const name = { type: 'string', minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9._-]+$' };
 const paging = {
@@ -107,6 +122,40 @@ export async function registerReadApi(
       await read(request);
       const { env, service } = request.params;
       return buildAppDetail(await index(), env, service, pageOf(request.query));
+    },
+  );
+
+  app.get<{ Params: { env: string; service: string }; Querystring: { page: number } }>(
+    '/api/apps/:env/:service/live-diff',
+    {
+      schema: doc('A page of the desired manifests against the live objects, field by field', {
+        params: {
+          type: 'object',
+          required: ['env', 'service'],
+          properties: { env: name, service: name },
+        },
+        querystring: {
+          type: 'object',
+          properties: { page: { type: 'integer', minimum: 1, default: 1 } },
+        },
+      }),
+    },
+    async (request) => {
+      await read(request);
+      const { env, service } = request.params;
+      if (!options.liveDiff) {
+        throw new ChangeproofError('LIVE_DIFF_UNAVAILABLE', 'this server reaches no cluster', {
+          category: 'not-found',
+        });
+      }
+      const synced = buildAppDetail(await index(), env, service, { limit: 1 }).desired;
+      const diff = await options.liveDiff(env, service, synced.configCommit);
+      const page: LiveDiffPage = {
+        app: `${env}/${service}`,
+        commit: diff.commit,
+        ...pageOfLines(diff.lines, request.query.page),
+      };
+      return page;
     },
   );
 
@@ -229,18 +278,33 @@ function pageOf(query: { cursor?: string; limit: number }): { cursor?: number; l
   };
 }
 
-function meOf(app: FastifyInstance, actor: { name: string; roles: string[] }): Me {
+/**
+ * The actor and the write actions the server offers them: a route it answers and the actor's
+ * roles allow. A refused action carries the reason, so the page shows it disabled and says why.
+ */
+function meOf(app: FastifyInstance, actor: Actor): Me {
   const offered = (kind: keyof typeof WRITE_ROUTES) => {
     const route = WRITE_ROUTES[kind].find((r) => app.hasRoute({ method: r.method, url: r.url }));
-    return route
-      ? { method: route.method, url: route.url }
-      : {
-          disabled: `this server has no ${kind} route yet (${WRITE_ROUTES[kind][0].method} ${WRITE_ROUTES[kind][0].url})`,
-        };
+    if (!route) {
+      const [first] = WRITE_ROUTES[kind];
+      return { disabled: `this server has no ${kind} route yet (${first.method} ${first.url})` };
+    }
+    const refusal = refusalOf(actor, WRITE_ACTIONS[kind]);
+    return refusal ? { disabled: refusal } : { method: route.method, url: route.url };
   };
   return {
     name: actor.name,
     roles: actor.roles,
     actions: { review: offered('review'), rollback: offered('rollback') },
   };
+}
+
+/** Why the change service would refuse `actor` this action by role, if it would. */
+function refusalOf(actor: Actor, action: Action): string | undefined {
+  try {
+    authorize(actor, action);
+    return undefined;
+  } catch (error) {
+    return messageOf(error);
+  }
 }

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { changeManagementFor } from '../../change/index.ts';
+import type { Identity } from '../../domain/identity.ts';
 import { UsageError } from '../../errors.ts';
+import { actionTokenOf } from '../auth.ts';
 import { rollbackAs } from '../../reconcile/workspace-rollback.ts';
 import type { WorkspaceContext } from '../../workspace/context.ts';
 
@@ -16,21 +18,20 @@ const body = z.strictObject({
 
 /**
  * `POST /api/v1/apps/:env/:service/rollback`: opens a revert proposal for the application, to be
- * approved like any change (or through the emergency path). Needs a role that opens proposals.
+ * approved like any change (or through the emergency path). Needs a role that opens proposals;
+ * takes a Bearer token or a dashboard session cookie.
  */
 export async function rollbackRoute(
   app: FastifyInstance,
-  options: { workspace: WorkspaceContext },
+  options: { workspace: WorkspaceContext; identity?: Identity },
 ): Promise<void> {
-  const changes = changeManagementFor(options.workspace);
+  // With OIDC, the identity that also accepts dashboard sessions; local tokens otherwise.
+  const identity = options.identity ?? changeManagementFor(options.workspace).identity;
   app.post<{ Params: { env: string; service: string } }>(
     '/api/v1/apps/:env/:service/rollback',
     { schema: { summary: 'Open a rollback proposal for an application', tags: ['rollback'] } },
     async (request, reply) => {
-      const header = request.headers.authorization;
-      const actor = await changes.identity.authenticate(
-        header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : undefined,
-      );
+      const actor = await identity.authenticate(actionTokenOf(request));
       const parsed = body.safeParse(request.body ?? {});
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;

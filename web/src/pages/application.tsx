@@ -1,7 +1,7 @@
 import { useState } from 'react';
-import type { AppDetail, Me } from '../../../src/server/routes/read-api-types.ts';
+import type { AppDetail, LiveDiffPage, Me } from '../../../src/server/routes/read-api-types.ts';
 import { api, ApiError, short, useResource, when } from '../api.ts';
-import { EvidenceBadge, Failure, Loading, SyncBadge } from '../components.tsx';
+import { EvidenceBadge, Failure, Loading, PagedDiff, SyncBadge } from '../components.tsx';
 
 /** One application: desired against live, drifts with incidents, and the whole history. */
 export function ApplicationPage({ app, me }: { app: string; me: Me }) {
@@ -49,6 +49,7 @@ export function ApplicationPage({ app, me }: { app: string; me: Me }) {
           </tr>
         </tbody>
       </table>
+      <LiveDiffView app={app} />
       <h2>Drift and incidents</h2>
       {data.drifts.length === 0 ? <p className="muted">no drift recorded</p> : null}
       <ul className="drifts">
@@ -122,32 +123,72 @@ export function ApplicationPage({ app, me }: { app: string; me: Me }) {
   );
 }
 
+/**
+ * Opens a rollback proposal. Offered only when the server says this person may roll back; for
+ * anyone else (an auditor, a CAB member) the button stays disabled with the server's reason.
+ */
+/** The desired manifests against the live objects now, field by field, a page at a time. */
+function LiveDiffView({ app }: { app: string }) {
+  const [page, setPage] = useState(1);
+  const { data, error } = useResource<LiveDiffPage>(`/api/apps/${app}/live-diff?page=${page}`);
+  if (!data) return error ? <Failure error={error} /> : <Loading />;
+  return (
+    <div data-testid="live-diff">
+      <p className="muted">
+        desired at <code>{short(data.commit, 7)}</code> against the cluster now
+      </p>
+      <PagedDiff diff={data} onPage={setPage} />
+    </div>
+  );
+}
+
 function RollbackButton({ app, me }: { app: string; me: Me }) {
-  const [message, setMessage] = useState<string>();
+  const [outcome, setOutcome] = useState<{ ok: boolean; text: string }>();
+  const [busy, setBusy] = useState(false);
   const route = me.actions.rollback;
   if ('disabled' in route) {
     return (
-      <button disabled title={route.disabled}>
-        Roll back (unavailable: {route.disabled})
-      </button>
+      <p data-testid="rollback">
+        <button disabled title={route.disabled}>
+          Roll back
+        </button>{' '}
+        <span className="muted">{route.disabled}</span>
+      </p>
     );
   }
   const [env, service] = app.split('/');
   const url = route.url.replace(':env', env!).replace(':service', service!);
   const rollback = async () => {
+    setBusy(true);
     try {
-      await api(url, {
+      const opened = await api<{ proposal: string }>(url, {
         method: route.method,
         body: JSON.stringify({ reason: 'rollback from the dashboard' }),
       });
-      setMessage('rollback proposal opened');
+      setOutcome({ ok: true, text: `rollback proposal ${opened.proposal} opened` });
     } catch (error) {
-      setMessage(error instanceof ApiError ? `${error.code}: ${error.message}` : String(error));
+      const text = error instanceof ApiError ? `${error.code}: ${error.message}` : String(error);
+      setOutcome({ ok: false, text });
+    } finally {
+      setBusy(false);
     }
   };
   return (
-    <p>
-      <button onClick={rollback}>Roll back</button> {message}
+    <p data-testid="rollback">
+      <button disabled={busy} onClick={rollback}>
+        Roll back
+      </button>{' '}
+      {outcome ? (
+        <span className={outcome.ok ? 'ok' : 'error'} role={outcome.ok ? 'status' : 'alert'}>
+          {outcome.text}
+          {outcome.ok ? (
+            <>
+              {': '}
+              <a href="#/proposals">review it</a>
+            </>
+          ) : null}
+        </span>
+      ) : null}
     </p>
   );
 }

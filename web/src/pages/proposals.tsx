@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { DiffPage, Me, ProposalView } from '../../../src/server/routes/read-api-types.ts';
 import { api, ApiError, short, useResource, when } from '../api.ts';
-import { Failure, Loading } from '../components.tsx';
+import { Failure, Loading, PagedDiff } from '../components.tsx';
 
 const APPROVER_ROLES = ['approver', 'cab'];
 
@@ -78,32 +78,7 @@ function Diff({ id }: { id: string }) {
   const [page, setPage] = useState(1);
   const { data, error } = useResource<DiffPage>(`/api/proposals/${id}/diff?page=${page}`);
   if (!data) return error ? <Failure error={error} /> : <Loading />;
-  return (
-    <div className="diff-box">
-      <pre className="diff">
-        {data.lines.map((line, i) => (
-          <span
-            key={i}
-            className={line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : ''}
-          >
-            {line}
-            {'\n'}
-          </span>
-        ))}
-      </pre>
-      {data.pages > 1 ? (
-        <div className="pager">
-          <button disabled={page <= 1} onClick={() => setPage(page - 1)}>
-            previous
-          </button>
-          page {data.page} of {data.pages} ({data.totalLines} lines)
-          <button disabled={page >= data.pages} onClick={() => setPage(page + 1)}>
-            next
-          </button>
-        </div>
-      ) : null}
-    </div>
-  );
+  return <PagedDiff diff={data} onPage={setPage} />;
 }
 
 function ReviewForm({
