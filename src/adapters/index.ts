@@ -6,8 +6,10 @@ import type { ForgePolicy } from '../embedded/forge/index.ts';
 import { UsageError } from '../errors.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { IncidentSink } from '../reconcile/ports.ts';
+import type { Store } from '../store/open.ts';
 import { CdeventsSink } from './cdevents/index.ts';
 import { DatadogSink } from './datadog/index.ts';
+import { StoreDeliveryClaims } from './delivery-claims.ts';
 import { GithubForge, GithubWebhookReceiver } from './github/index.ts';
 import { buildOidcLogin, type OidcLogin } from './oidc/index.ts';
 import {
@@ -21,9 +23,13 @@ import { VaultSecretBroker } from './vault/index.ts';
 export type { EvidenceSink } from './sink.ts';
 export { forwardLedger } from './sink.ts';
 
-/** What the factory needs from the workspace: the ledger, and the embedded implementations. */
+/**
+ * What the factory needs from the workspace: the ledger, the store (webhook deliveries are claimed
+ * there), and the embedded implementations.
+ */
 export interface AdapterDependencies {
   ledger: Ledger;
+  store: Store;
   /** Where credentials come from; process.env by default. */
   env?: NodeJS.ProcessEnv;
   forgePolicy: ForgePolicy;
@@ -73,6 +79,7 @@ export function buildAdapters(config: ChangeproofConfig, deps: AdapterDependenci
       secret: required(env, 'GITHUB_WEBHOOK_SECRET'),
       ledger: deps.ledger,
       forge,
+      claims: new StoreDeliveryClaims(deps.store, 'github'),
     });
   }
   if (config.adapters.identity === 'oidc') {

@@ -6,6 +6,7 @@ import type { SecretBroker } from '../domain/secret-broker.ts';
 import type { ForgePolicy, MergeOptions } from '../embedded/forge/index.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { IncidentSink } from '../reconcile/ports.ts';
+import type { Store } from '../store/open.ts';
 import type { GithubWebhookReceiver } from './github/index.ts';
 import { buildAdapters, type EvidenceSink } from './index.ts';
 
@@ -46,12 +47,13 @@ const EMBEDDED = Symbol('embedded');
  */
 export function connectedPorts(
   config: ChangeproofConfig,
-  deps: { ledger: Ledger; embeddedSecrets: SecretBroker; env?: NodeJS.ProcessEnv },
+  deps: { ledger: Ledger; store: Store; embeddedSecrets: SecretBroker; env?: NodeJS.ProcessEnv },
 ): ConnectedPorts {
   const policy = new DeferredForgePolicy();
   const marker = () => EMBEDDED as never;
   const adapters = buildAdapters(config, {
     ledger: deps.ledger,
+    store: deps.store,
     ...(deps.env ? { env: deps.env } : {}),
     forgePolicy: policy,
     embedded: {

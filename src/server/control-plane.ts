@@ -1,6 +1,8 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startArgocdObserver } from '../adapters/argocd/observe.ts';
+import { scheduleArgocdVerification } from '../adapters/argocd/verification.ts';
+import { startWorkspaceDoraGauges } from '../adapters/datadog/dora-gauges.ts';
 import { startLedgerForwarder } from '../adapters/forwarder.ts';
 import {
   KubeClient,
@@ -19,13 +21,11 @@ import { LocalIdentity } from '../embedded/identity/index.ts';
 import { registerDashboard } from './routes/dashboard.ts';
 import { ensureDashboardBuilt } from './routes/dashboard-build.ts';
 import { registerReadApi } from './routes/read-api.ts';
+import { workspaceLiveDiff } from './live-diff.ts';
 import type { CdEngine } from '../reconcile/engine.ts';
+import { ledgerIncidentSink } from '../reconcile/ports.ts';
 import { startWorkspaceCdEngine } from '../reconcile/workspace-engine.ts';
-import {
-  registryImagePolicy,
-  startWorkspaceRegistry,
-  startWorkspaceSandboxes,
-} from './embedded-services.ts';
+import { startWorkspaceRegistry, startWorkspaceSandboxes } from './embedded-services.ts';
 
 /** A service `changeproof up` started, as printed and written to the workspace. */
 export interface Endpoint {
@@ -62,6 +62,8 @@ export interface ControlPlaneOptions {
   argocdCluster?: KubeClientConfig;
   /** Forward new ledger entries to the configured sinks this often (default 10 s). */
   sinkIntervalMs?: number;
+  /** Publish the DORA gauges to Datadog this often, besides after each production deployment. */
+  doraIntervalMs?: number;
 }
 
 /**
@@ -90,7 +92,10 @@ export async function startControlPlane(
       ...(login ? { identity: login.identity(changeManagementFor(ws).identity) } : {}),
     });
     if (login) registerOidcRoutes(app, login);
+    const liveDiff = workspaceLiveDiff(ws);
+    stops.push(async () => liveDiff.close());
     await registerReadApi(app, {
+      liveDiff: liveDiff.diff,
       ledger: ws.ledger,
       config: ws.config,
       // With OIDC, dashboard sessions are accepted wherever a bearer token is.
@@ -115,7 +120,7 @@ export async function startControlPlane(
     }
 
     if (embedded) {
-      const sandboxes = await startWorkspaceSandboxes(ws, registryImagePolicy());
+      const sandboxes = await startWorkspaceSandboxes(ws);
       stops.push(() => sandboxes.close());
       for (const [name, cluster] of sandboxes.clusters) {
         endpoints.push({ name: `sandbox/${name}`, url: cluster.url });
@@ -133,15 +138,25 @@ export async function startControlPlane(
     }
 
     if (embedded && ws.config.adapters.cdEngine === 'argocd') {
-      // Argo CD syncs; changeproof records what it did (its own verification still runs).
+      // Argo CD syncs; changeproof records what it did, and its own verification still compares
+      // live with approved on each environment's verifyInterval.
       const client = new KubeClient(options.argocdCluster ?? inClusterConfig());
       const observer = await startArgocdObserver({
         client,
         ledger: ws.ledger,
         namespace: ws.config.adapters.argocd?.namespace ?? 'argocd',
+        // A failed Argo CD sync opens its incident where the built-in engine's would go.
+        incidents: ws.connected?.incidents ?? ledgerIncidentSink(ws.ledger),
         onError: (error) => options.logger.warn({ err: error }, 'argocd observation'),
       });
       stops.push(async () => (observer.stop(), client.close()));
+      const verification = scheduleArgocdVerification({
+        environments: ws.config.environments,
+        startObserver: () =>
+          startWorkspaceCdEngine({ ws, logger: options.logger, mode: 'observe' }),
+        onError: (error, env) => options.logger.warn({ err: error, env }, 'verification failed'),
+      });
+      stops.push(() => verification.stop());
     }
 
     const sealer = startCheckpointTimer(ws, options);
@@ -149,9 +164,14 @@ export async function startControlPlane(
 
     const sinks = ws.connected?.sinks ?? [];
     if (sinks.length > 0) {
+      const dora = startWorkspaceDoraGauges(ws, sinks, {
+        intervalMs: options.doraIntervalMs ?? 3_600_000,
+        onFailure: (error) => options.logger.warn({ err: error }, 'dora gauges not published'),
+      });
+      if (dora) stops.push(() => dora.stop());
       const forwarder = startLedgerForwarder({
         ledger: ws.ledger,
-        sinks,
+        sinks: dora ? [...sinks, dora.sink] : sinks,
         positionsFile: join(ws.paths.stateDir, 'sink-positions.json'),
         intervalMs: options.sinkIntervalMs ?? 10_000,
         onFailure: (sink, error) => options.logger.warn({ sink, err: error }, 'sink behind'),

@@ -13,6 +13,7 @@ export interface Database {
   change_approvals: ChangeApprovalRow;
   change_pending_records: ChangePendingRecordRow;
   identity_tokens: IdentityTokenRow;
+  webhook_deliveries: WebhookDeliveryRow;
 }
 
 export interface LedgerEntryRow {
@@ -144,4 +145,13 @@ export interface IdentityTokenRow {
   issued_at: string;
   expires_at: string;
   revoked_at: string | null;
+}
+
+/** A webhook delivery claimed for handling; the primary key (source, delivery) de-duplicates. */
+export interface WebhookDeliveryRow {
+  /** Who sent it, such as `github`. */
+  source: string;
+  /** The sender's delivery id (GitHub's X-GitHub-Delivery). */
+  delivery: string;
+  claimed_at: string;
 }

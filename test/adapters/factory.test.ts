@@ -6,6 +6,7 @@ import { ServiceNowChangeSystem } from '../../src/adapters/servicenow/index.ts';
 import { VaultSecretBroker } from '../../src/adapters/vault/index.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { Ledger } from '../../src/ledger/ledger.ts';
+import type { Store } from '../../src/store/open.ts';
 
 const base = `apiVersion: changeproof.dev/v1alpha1
 kind: Workspace
@@ -26,6 +27,8 @@ const connected = parseConfig(`${base}adapters:
 const embedded = { name: 'embedded' };
 const deps = (env: NodeJS.ProcessEnv): AdapterDependencies => ({
   ledger: {} as Ledger,
+  // Only a webhook delivery touches the store; building the adapters does not.
+  store: {} as Store,
   env,
   forgePolicy: {
     protectionFor: async () => ({

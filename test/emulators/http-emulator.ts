@@ -44,6 +44,8 @@ export class HttpEmulator {
     path: string;
     headers: IncomingMessage['headers'];
     body: unknown;
+    /** When the request arrived (ms since the epoch): what retry tests measure waits with. */
+    at: number;
   }[] = [];
   private readonly routes: { method: string; pattern: RegExp; names: string[]; route: Route }[] =
     [];
@@ -88,6 +90,7 @@ export class HttpEmulator {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const at = Date.now();
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const rawBody = await readAll(req);
     const request: EmulatedRequest = {
@@ -104,6 +107,7 @@ export class HttpEmulator {
       path: request.path,
       headers: req.headers,
       body: request.body,
+      at,
     });
     const answer = (await this.injected(request)) ?? (await this.route(request));
     const headers = { 'content-type': 'application/json', ...answer.headers };

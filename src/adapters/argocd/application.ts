@@ -46,7 +46,20 @@ const applicationSchema = z.looseObject({
         .looseObject({ status: z.string().optional(), revision: z.string().optional() })
         .optional(),
       health: z.looseObject({ status: z.string().optional() }).optional(),
-      operationState: z.looseObject({ phase: z.string().optional() }).optional(),
+      operationState: z
+        .looseObject({
+          phase: z.string().optional(),
+          message: z.string().optional(),
+          startedAt: z.string().optional(),
+          finishedAt: z.string().optional(),
+          operation: z
+            .looseObject({
+              sync: z.looseObject({ revision: z.string().optional() }).optional(),
+            })
+            .optional(),
+          syncResult: z.looseObject({ revision: z.string().optional() }).optional(),
+        })
+        .optional(),
       summary: z.looseObject({ images: z.array(z.string()).default([]) }).optional(),
       resources: z.array(resourceStatus).default([]),
     })

@@ -1,5 +1,6 @@
 import type { ArgocdSettings } from '../../config/adapter-settings.ts';
 import type { EnvironmentConfig } from '../../config/schema.ts';
+import { appLabel, fieldManager, managedByLabel } from '../../reconcile/application.ts';
 
 /** One service in one environment, as the config repo lays it out (apps/<service>/overlays/<env>). */
 export interface AppRef {
@@ -86,6 +87,7 @@ function application(settings: ArgocdSettings, env: EnvironmentConfig, app: AppR
         repoURL: settings.repoUrl,
         targetRevision: settings.targetRevision,
         path: `apps/${app.service}/overlays/${app.env}`,
+        kustomize: ownershipLabels(app.env, app.service),
       },
       destination: { server: 'https://kubernetes.default.svc', namespace: app.service },
       syncPolicy: {
@@ -94,6 +96,18 @@ function application(settings: ArgocdSettings, env: EnvironmentConfig, app: AppR
       },
       revisionHistoryLimit: 10,
     },
+  };
+}
+
+/**
+ * The labels changeproof's own verification finds an application's live objects by (the same
+ * ones the built-in engine applies), added by Argo CD's kustomize to metadata only: selectors
+ * stay as Git has them. Without them, verification would find nothing Argo CD applied.
+ */
+function ownershipLabels(env: string, service: string) {
+  return {
+    commonLabels: { [managedByLabel]: fieldManager, [appLabel]: `${env}.${service}` },
+    labelWithoutSelector: true,
   };
 }
 
@@ -148,6 +162,7 @@ export function applicationSet(settings: ArgocdSettings): Manifest {
             repoURL: settings.repoUrl,
             targetRevision: settings.targetRevision,
             path: '{{.path.path}}',
+            kustomize: ownershipLabels('{{.path.basename}}', '{{index .path.segments 1}}'),
           },
           destination: {
             server: 'https://kubernetes.default.svc',

@@ -1,5 +1,6 @@
 import { evidenceOf, recordEvidence } from '../../domain/evidence.ts';
 import type { Ledger } from '../../ledger/ledger.ts';
+import type { IncidentSink } from '../../reconcile/ports.ts';
 import type { KubeClient, WatchHandle } from '../kubernetes/index.ts';
 import {
   changeproofAppOf,
@@ -10,6 +11,7 @@ import {
   type ApplicationObject,
   type HistoryEntry,
 } from './application.ts';
+import { failedOperationOf, recordFailedOperation } from './failed-operation.ts';
 
 /** The actor of the evidence observation records: Argo CD did it, changeproof saw it. */
 export const ARGOCD_ACTOR = 'argocd';
@@ -19,6 +21,8 @@ export interface ArgocdObserverOptions {
   ledger: Ledger;
   /** Where the Applications live (`adapters.argocd.namespace`). */
   namespace: string;
+  /** Where a failed sync's incident goes; without one, the failure is recorded only. */
+  incidents?: IncidentSink;
   onError?(error: unknown): void;
 }
 
@@ -42,7 +46,8 @@ interface AppMemory {
 /**
  * Watches Argo CD Applications (list + watch, reconnecting) and records what Argo CD did: a
  * `sync.completed` for each new `status.history[]` entry, `drift.detected` for each resource
- * that goes OutOfSync while no operation runs, and `drift.reverted` when it is Synced again.
+ * that goes OutOfSync while no operation runs, `drift.reverted` when it is Synced again, and a
+ * `sync.failed` with an incident for an operation that ended Failed or Error.
  * Nothing is recorded twice, across restarts too: what the ledger holds is read first.
  */
 export async function startArgocdObserver(options: ArgocdObserverOptions): Promise<ArgocdObserver> {
@@ -58,7 +63,7 @@ export async function startArgocdObserver(options: ArgocdObserverOptions): Promi
       if (!application) return;
       const { namespace, name, resourceVersion } = object.metadata;
       queue = queue
-        .then(() => observe(options.ledger, memory, application))
+        .then(() => observe(options, memory, application))
         .then(() => void observed.set(`${namespace}/${name}`, String(resourceVersion)))
         .catch((error: unknown) => options.onError?.(error));
     },
@@ -72,10 +77,11 @@ export async function startArgocdObserver(options: ArgocdObserverOptions): Promi
 }
 
 async function observe(
-  ledger: Ledger,
+  options: ArgocdObserverOptions,
   memory: Map<string, AppMemory>,
   application: ApplicationObject,
 ): Promise<void> {
+  const { ledger } = options;
   const app = changeproofAppOf(application);
   if (!app) return;
   let known = memory.get(app.id);
@@ -84,12 +90,34 @@ async function observe(
     memory.set(app.id, known);
   }
   await recordSyncs(ledger, known, app, application);
+  await recordFailure(options, known, app.id, application);
   await recordDrift(ledger, known, app.id, application);
+}
+
+async function recordFailure(
+  options: ArgocdObserverOptions,
+  known: AppMemory,
+  app: string,
+  application: ApplicationObject,
+): Promise<void> {
+  const failure = failedOperationOf(app, application);
+  if (!failure || known.deployments.has(failure.deployment)) return;
+  const deps = { ledger: options.ledger, actor: ARGOCD_ACTOR };
+  await recordFailedOperation(
+    { ...deps, ...(options.incidents ? { incidents: options.incidents } : {}) },
+    app,
+    failure,
+  );
+  known.deployments.add(failure.deployment);
 }
 
 /** What the ledger says about an app: its recorded syncs, and drift not yet reverted. */
 async function recall(ledger: Ledger, app: string): Promise<AppMemory> {
   const known: AppMemory = { syncs: new Set(), deployments: new Set(), drifting: new Set() };
+  for (const entry of await ledger.list({ kind: 'sync.failed', subject: `deployment:${app}/*` })) {
+    const failed = evidenceOf(entry, 'sync.failed');
+    if (failed) known.deployments.add(failed.deployment);
+  }
   for (const entry of await ledger.list({
     kind: 'sync.completed',
     subject: `deployment:${app}/*`,

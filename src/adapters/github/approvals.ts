@@ -7,7 +7,12 @@ export interface ApprovalSnapshot {
   /** Approvals of the merged head by someone other than the author and the last pusher. */
   approvals: { reviewer: string; commit: string; at: string }[];
   /** Approvals of the head that do not count because of who gave them. */
-  violations: { reviewer: string; code: 'SELF_APPROVAL' | 'LAST_PUSHER_APPROVAL' }[];
+  violations: {
+    reviewer: string;
+    commit: string;
+    at: string;
+    code: 'SELF_APPROVAL' | 'LAST_PUSHER_APPROVAL';
+  }[];
   /** Approvals of an older commit (stale after a push); kept so the audit sees they were ignored. */
   stale: { reviewer: string; commit: string }[];
 }
@@ -32,9 +37,9 @@ export function snapshotApprovals(
     if (review.commit !== proposal.headCommit) {
       snapshot.stale.push({ reviewer: review.reviewer, commit: review.commit });
     } else if (review.reviewer === proposal.author) {
-      snapshot.violations.push({ reviewer: review.reviewer, code: 'SELF_APPROVAL' });
+      snapshot.violations.push({ ...given(review), code: 'SELF_APPROVAL' });
     } else if (review.reviewer === proposal.lastPusher) {
-      snapshot.violations.push({ reviewer: review.reviewer, code: 'LAST_PUSHER_APPROVAL' });
+      snapshot.violations.push({ ...given(review), code: 'LAST_PUSHER_APPROVAL' });
     } else {
       snapshot.approvals.push({
         reviewer: review.reviewer,
@@ -44,4 +49,8 @@ export function snapshotApprovals(
     }
   }
   return snapshot;
+}
+
+function given(review: Review): { reviewer: string; commit: string; at: string } {
+  return { reviewer: review.reviewer, commit: review.commit, at: review.submittedAt };
 }

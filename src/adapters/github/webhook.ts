@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { z } from 'zod';
 import { recordEvidence } from '../../domain/evidence.ts';
 import type { Ledger } from '../../ledger/ledger.ts';
+import type { DeliveryClaims } from '../delivery-claims.ts';
 import type { GithubForge } from './index.ts';
 import { snapshotApprovals } from './approvals.ts';
 import { toReview } from './index.ts';
@@ -27,18 +28,20 @@ export function signWebhook(secret: string, body: Buffer | string): string {
 
 /**
  * Receives GitHub webhooks (`pull_request`, `pull_request_review`, `push`): verifies
- * X-Hub-Signature-256 in constant time, drops deliveries already seen (X-GitHub-Delivery, kept in
- * the ledger so a restart does not forget them), and records what happened. A delivery with a
- * missing or wrong signature is answered 401, recorded as rejected, and changes nothing.
+ * X-Hub-Signature-256 in constant time, drops deliveries already seen (X-GitHub-Delivery: claimed
+ * in the store before handling, so API replicas sharing one database handle a delivery once, and
+ * looked up in the ledger, so a restart does not forget one), and records what happened. A
+ * delivery with a missing or wrong signature is answered 401, recorded as rejected, and changes
+ * nothing.
  */
 export class GithubWebhookReceiver {
-  private readonly seen = new Set<string>();
-
   constructor(
     private readonly options: {
       secret: string;
       ledger: Ledger;
       forge: GithubForge;
+      /** Where delivery ids are claimed: the store's, shared by every replica. */
+      claims: DeliveryClaims;
       userOf?: (login: string) => string;
     },
   ) {}
@@ -65,17 +68,24 @@ export class GithubWebhookReceiver {
     } catch {
       return { status: 400, outcome: 'rejected', reason: 'the payload is not JSON' };
     }
-    if (await this.alreadySeen(id)) return { status: 202, outcome: 'duplicate' };
-    this.seen.add(id);
-
-    const recorded = await this.dispatch(event, body);
-    await this.options.ledger.append({
-      kind: 'webhook.received',
-      subject: `webhook:github:${id}`,
-      actor: 'system:github-webhook',
-      payload: { delivery: id, event, recorded },
-    });
-    return { status: 202, outcome: recorded ? 'recorded' : 'ignored' };
+    // Claimed before handling: the same id arriving meanwhile, at this replica or another, is a
+    // duplicate, never handled twice.
+    if (!(await this.options.claims.claim(id))) return { status: 202, outcome: 'duplicate' };
+    try {
+      if (await this.recordedBefore(id)) return { status: 202, outcome: 'duplicate' };
+      const recorded = await this.dispatch(event, body);
+      await this.options.ledger.append({
+        kind: 'webhook.received',
+        subject: `webhook:github:${id}`,
+        actor: 'system:github-webhook',
+        payload: { delivery: id, event, recorded },
+      });
+      return { status: 202, outcome: recorded ? 'recorded' : 'ignored' };
+    } catch (error) {
+      // Not handled: GitHub's redelivery of this id must be taken, not dropped as a duplicate.
+      await this.options.claims.release(id).catch(() => undefined);
+      throw error;
+    }
   }
 
   private verify(signature: string | undefined, body: Buffer): string | undefined {
@@ -89,8 +99,8 @@ export class GithubWebhookReceiver {
     return undefined;
   }
 
-  private async alreadySeen(id: string): Promise<boolean> {
-    if (this.seen.has(id)) return true;
+  /** True when the ledger holds the delivery: handled before a restart. */
+  private async recordedBefore(id: string): Promise<boolean> {
     const entries = await this.options.ledger.list({
       kind: 'webhook.received',
       subject: `webhook:github:${id}`,
@@ -131,8 +141,21 @@ export class GithubWebhookReceiver {
     const proposal = await forge.getProposal(id);
     const snapshot = snapshotApprovals(proposal, await forge.listReviews(id));
     const mergedBy = this.userOf(event.pull_request.merged_by?.login ?? event.sender.login);
-    await forge.recordMerge(proposal, mergedBy, snapshot.approvals, 'normal');
+    // GitHub let the merge through, so the approvals that should not count are evidence too:
+    // recorded as approvals by the author or last pusher, every audit reports them (CP-02).
+    const given = [...snapshot.approvals, ...snapshot.violations.map(({ code: _, ...a }) => a)];
+    await forge.recordMerge(proposal, mergedBy, given, await this.mergePathOf(id));
     return true;
+  }
+
+  /** The path the change took as the ledger knows it: emergency or break-glass, else normal. */
+  private async mergePathOf(proposal: string): Promise<'normal' | 'emergency' | 'break-glass'> {
+    const { ledger } = this.options;
+    const brokeGlass = await ledger.list({ kind: 'change.break-glass' });
+    if (brokeGlass.some((e) => e.payload.proposal === proposal)) return 'break-glass';
+    const emergencies = await ledger.list({ kind: 'change.emergency' });
+    if (emergencies.some((e) => e.payload.proposal === proposal)) return 'emergency';
+    return 'normal';
   }
 
   private async onReview(event?: z.infer<typeof pullRequestReviewEventSchema>): Promise<boolean> {

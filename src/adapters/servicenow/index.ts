@@ -17,7 +17,7 @@ import { listResultSchema, singleResultSchema, fieldValue, type SnRecord } from 
 
 export { servicenowCredentialsFromEnv, type ServiceNowCredentials } from './client.ts';
 export { ServiceNowIncidentSink } from './incidents.ts';
-export { compareWithLedger, type ChangeRecordFinding } from './findings.ts';
+export { compareWithLedger, reconcileChangeRecords, type ChangeRecordFinding } from './findings.ts';
 
 export interface ServiceNowChangeSystemOptions extends ServiceNowClientOptions {
   /** Template for standard (pre-approved) changes: `POST /api/sn_chg_rest/change/standard/<id>`. */

@@ -3,6 +3,7 @@ import { ledgerTables } from './0001-ledger.ts';
 import { secretLeaseTable } from './0002-secret-leases.ts';
 import { forgeTables } from './0003-forge.ts';
 import { changeTables } from './0004-changes.ts';
+import { webhookDeliveryTable } from './0005-webhook-deliveries.ts';
 
 /**
  * Every migration, in order. A released migration never changes: a new need is a new file here,
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '0002-secret-leases': secretLeaseTable,
   '0003-forge': forgeTables,
   '0004-changes': changeTables,
+  '0005-webhook-deliveries': webhookDeliveryTable,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -47,6 +47,14 @@ describe('Argo CD generation', () => {
       repoURL: 'https://github.com/acme/config.git',
       targetRevision: 'main',
       path: 'apps/payments/overlays/prod',
+      // Argo CD labels what it applies as changeproof's verification looks for it.
+      kustomize: {
+        commonLabels: {
+          'app.kubernetes.io/managed-by': 'changeproof',
+          'changeproof.dev/app': 'prod.payments',
+        },
+        labelWithoutSelector: true,
+      },
     });
     expect(app('changeproof-root')).toBeDefined();
   });

@@ -4,6 +4,7 @@ import { KubeClient } from '../../../src/adapters/kubernetes/client.ts';
 import { loadKubeconfig } from '../../../src/adapters/kubernetes/config.ts';
 import { evidenceOf } from '../../../src/domain/evidence.ts';
 import { Ledger } from '../../../src/ledger/ledger.ts';
+import { ledgerIncidentSink } from '../../../src/reconcile/ports.ts';
 import { removeDir, startTestSandbox, type TestSandbox } from '../../sandbox/helpers.ts';
 import { freshStore } from '../../support/stores.ts';
 import { applicationCrd } from './fixtures.ts';
@@ -75,14 +76,23 @@ async function argocdWrites(status: object, extra: object = {}): Promise<void> {
   }
 }
 
-async function evidence<K extends 'sync.completed' | 'drift.detected' | 'drift.reverted'>(kind: K) {
+async function evidence<
+  K extends
+    'sync.completed' | 'sync.failed' | 'incident.opened' | 'drift.detected' | 'drift.reverted',
+>(kind: K) {
   return (await ledger.list({ kind })).map((entry) => ({
     ...entry,
     payload: evidenceOf(entry, kind)!,
   }));
 }
 
-const observe = () => startArgocdObserver({ client, ledger, namespace: 'argocd' });
+const observe = () =>
+  startArgocdObserver({
+    client,
+    ledger,
+    namespace: 'argocd',
+    incidents: ledgerIncidentSink(ledger),
+  });
 const first = {
   id: 0,
   revision: revA,
@@ -206,5 +216,57 @@ describe('Argo CD observation', () => {
       ],
     });
     expect(await evidence('drift.detected')).toHaveLength(1);
+  });
+
+  it('records a Failed or Error operation as sync.failed with an incident, once each', async () => {
+    const history = [first, second, { id: 2, revision: revC, deployedAt: '2026-12-01T12:00:00Z' }];
+    const revD = 'd'.repeat(40);
+    const failedAt = (phase: string, startedAt: string) => ({
+      ...synced(revC, history),
+      operationState: {
+        phase,
+        message: 'one or more objects failed to apply',
+        startedAt,
+        finishedAt: startedAt,
+        operation: { sync: { revision: revD } },
+      },
+    });
+    await argocdWrites({ ...failedAt('Running', '2026-12-01T13:00:00Z') });
+    expect(await evidence('sync.failed')).toHaveLength(0);
+
+    await argocdWrites(failedAt('Failed', '2026-12-01T13:00:00Z'));
+    const [failed] = await evidence('sync.failed');
+    expect(failed).toMatchObject({
+      actor: 'argocd',
+      subject: 'deployment:prod/payments/op-2026-12-01T13:00:00Z',
+      payload: {
+        app: 'prod/payments',
+        configCommit: revD,
+        reason: 'Argo CD sync failed: one or more objects failed to apply',
+      },
+    });
+    const [incident] = await evidence('incident.opened');
+    expect(incident?.payload).toMatchObject({
+      app: 'prod/payments',
+      cause: 'sync-failure',
+      link: 'deployment:prod/payments/op-2026-12-01T13:00:00Z',
+    });
+
+    // Seen again, and after a restart, the same operation is not recorded twice.
+    await argocdWrites({
+      ...failedAt('Failed', '2026-12-01T13:00:00Z'),
+      health: { status: 'Degraded' },
+    });
+    observer.stop();
+    observer = await observe();
+    await argocdWrites(failedAt('Failed', '2026-12-01T13:00:00Z'));
+    expect(await evidence('sync.failed')).toHaveLength(1);
+
+    await argocdWrites(failedAt('Error', '2026-12-01T14:00:00Z'));
+    expect((await evidence('sync.failed')).map((f) => f.payload.reason)).toEqual([
+      'Argo CD sync failed: one or more objects failed to apply',
+      'Argo CD sync error: one or more objects failed to apply',
+    ]);
+    expect(await evidence('incident.opened')).toHaveLength(2);
   });
 });

@@ -7,7 +7,9 @@ import {
 } from '../../../src/adapters/github/index.ts';
 import { parseConfig } from '../../../src/config/load.ts';
 import type { ForgePolicy } from '../../../src/embedded/forge/index.ts';
+import { StoreDeliveryClaims } from '../../../src/adapters/delivery-claims.ts';
 import { Ledger } from '../../../src/ledger/ledger.ts';
+import type { Store } from '../../../src/store/open.ts';
 import { UpstreamError } from '../../../src/errors.ts';
 import { freshStore } from '../../support/stores.ts';
 import { GithubEmulator } from '../../emulators/github/server.ts';
@@ -30,6 +32,7 @@ const policy: ForgePolicy = {
 
 describe('GitHub forge', () => {
   const github = new GithubEmulator('acme', 'config', tokens);
+  let store: Store;
   let ledger: Ledger;
   let forge: GithubForge;
   let dispose: () => Promise<void>;
@@ -43,6 +46,7 @@ describe('GitHub forge', () => {
   beforeEach(async () => {
     const fresh = await freshStore('sqlite');
     dispose = fresh.dispose;
+    store = fresh.store;
     ledger = new Ledger(fresh.store);
     github.clearFaults();
     forge = new GithubForge({
@@ -244,6 +248,11 @@ describe('GitHub forge', () => {
   describe('webhooks', () => {
     const secret = 'whsec-test';
 
+    function webhookReceiver() {
+      const claims = new StoreDeliveryClaims(store, 'github');
+      return new GithubWebhookReceiver({ secret, ledger, forge, claims });
+    }
+
     function delivery(id: string, event: string, payload: object, signature?: string | null) {
       const rawBody = Buffer.from(JSON.stringify(payload));
       const headers: Record<string, string> = { 'x-github-delivery': id, 'x-github-event': event };
@@ -254,7 +263,7 @@ describe('GitHub forge', () => {
 
     it('records a signed review, ignores its replay, and rejects a bad or missing signature', async () => {
       const proposal = await openBump('bump-8');
-      const receiver = new GithubWebhookReceiver({ secret, ledger, forge });
+      const receiver = webhookReceiver();
       const pull = github.pulls.get(Number(proposal.id))!;
       const payload = {
         action: 'submitted',
@@ -277,9 +286,7 @@ describe('GitHub forge', () => {
       );
       // A second receiver (a restart) still knows the delivery from the ledger.
       expect(
-        await new GithubWebhookReceiver({ secret, ledger, forge }).receive(
-          delivery('d-1', 'pull_request_review', payload),
-        ),
+        await webhookReceiver().receive(delivery('d-1', 'pull_request_review', payload)),
       ).toMatchObject({ outcome: 'duplicate' });
 
       const forged = delivery('d-2', 'pull_request_review', payload, signWebhook('wrong', 'x'));
@@ -291,6 +298,117 @@ describe('GitHub forge', () => {
       expect(await ledger.list({ kind: 'proposal.reviewed' })).toHaveLength(1);
       const rejected = await ledger.list({ kind: 'webhook.rejected' });
       expect(rejected.map((e) => e.payload.delivery)).toEqual(['d-2', 'd-3']);
+    });
+
+    function reviewPayload(pull: object, commit: string) {
+      return {
+        action: 'submitted',
+        review: {
+          id: 7,
+          user: { login: 'bob' },
+          state: 'APPROVED',
+          commit_id: commit,
+          submitted_at: '2025-03-01T10:00:00Z',
+        },
+        pull_request: pull,
+        sender: { login: 'bob' },
+      };
+    }
+
+    it('handles one of two concurrent deliveries with the same id, and records it once', async () => {
+      const proposal = await openBump('bump-20');
+      const receiver = webhookReceiver();
+      const pull = github.pulls.get(Number(proposal.id))!;
+      const payload = reviewPayload(pull, pull.head.sha);
+
+      const outcomes = await Promise.all([
+        receiver.receive(delivery('d-20', 'pull_request_review', payload)),
+        receiver.receive(delivery('d-20', 'pull_request_review', payload)),
+        receiver.receive(delivery('d-20', 'pull_request_review', payload)),
+      ]);
+
+      expect(outcomes.map((o) => o.outcome).sort()).toEqual(['duplicate', 'duplicate', 'recorded']);
+      expect(await ledger.list({ kind: 'proposal.reviewed' })).toHaveLength(1);
+      expect(await ledger.list({ kind: 'webhook.received' })).toHaveLength(1);
+    });
+
+    it('records a push to a proposal branch once, from push or pull_request synchronize', async () => {
+      const proposal = await openBump('bump-21');
+      const receiver = webhookReceiver();
+      const before = proposal.headCommit;
+      const after = github.push('bump-21', [bump]);
+      const pull = github.pulls.get(Number(proposal.id))!;
+
+      const pushed = await receiver.receive(
+        delivery('d-21', 'push', {
+          ref: 'refs/heads/bump-21',
+          before,
+          after,
+          pusher: { name: 'dave' },
+        }),
+      );
+      const synchronize = await receiver.receive(
+        delivery('d-22', 'pull_request', {
+          action: 'synchronize',
+          pull_request: pull,
+          sender: { login: 'dave' },
+        }),
+      );
+
+      expect([pushed.outcome, synchronize.outcome]).toEqual(['recorded', 'ignored']);
+      const pushes = await ledger.list({ kind: 'proposal.pushed' });
+      expect(pushes.map((e) => [e.actor, e.payload.headCommit])).toEqual([['dave', after]]);
+
+      // A synchronize for a push no push event told of is recorded from the pull request.
+      const next = github.push('bump-21', [bump, bump]);
+      expect(
+        await receiver.receive(
+          delivery('d-23', 'pull_request', {
+            action: 'synchronize',
+            pull_request: pull,
+            sender: { login: 'erin' },
+          }),
+        ),
+      ).toMatchObject({ outcome: 'recorded' });
+      const all = await ledger.list({ kind: 'proposal.pushed' });
+      expect(all.at(-1)?.payload).toMatchObject({ pusher: 'erin', headCommit: next });
+    });
+
+    it('records a self-approval GitHub let through on its own merge button, for the audit', async () => {
+      const proposal = await openBump('bump-22');
+      const pull = github.pulls.get(Number(proposal.id))!;
+      github.reviews.set(pull.number, [
+        {
+          id: 30,
+          user: { login: 'ci-bot' },
+          state: 'APPROVED',
+          commit_id: pull.head.sha,
+          submitted_at: '2025-03-01T10:30:00Z',
+        },
+      ] as never);
+      Object.assign(pull, {
+        state: 'closed',
+        merged: true,
+        merged_at: '2025-03-01T11:00:00Z',
+        merge_commit_sha: 'e'.repeat(40),
+        merged_by: { login: 'carol' },
+      });
+      const receiver = webhookReceiver();
+
+      await receiver.receive(
+        delivery('d-24', 'pull_request', {
+          action: 'closed',
+          pull_request: pull,
+          sender: { login: 'carol' },
+        }),
+      );
+
+      const [merged] = await ledger.list({ kind: 'proposal.merged' });
+      expect(merged?.payload).toMatchObject({
+        author: 'ci-bot',
+        path: 'normal',
+        approvals: [{ reviewer: 'ci-bot', commit: pull.head.sha }],
+      });
     });
 
     it('snapshots approvals when a pull request is merged on GitHub itself', async () => {
@@ -308,7 +426,7 @@ describe('GitHub forge', () => {
         merge_commit_sha: 'c'.repeat(40),
         merged_by: { login: 'carol' },
       });
-      const receiver = new GithubWebhookReceiver({ secret, ledger, forge });
+      const receiver = webhookReceiver();
 
       await receiver.receive(
         delivery('d-9', 'pull_request', {

@@ -24,13 +24,20 @@ describe('LeaseElector', () => {
     if (sandbox) removeDir(sandbox.dir);
   });
 
-  function elector(identity: string, events: string[], name = 'reconciler') {
+  /*
+   * The take-over test runs on a 2 s lease renewed every 100 ms: the holder has twenty chances to
+   * renew per lease, so a loaded machine (event-loop stalls of a second or more) does not make it
+   * lose the Lease, while the test still finishes in a few seconds.
+   */
+  const leaseSeconds = 2;
+
+  function elector(identity: string, events: string[], name = 'reconciler', seconds = 1) {
     const made = new LeaseElector({
       client,
       name,
       namespace: 'changeproof',
       identity,
-      leaseDurationSeconds: 1,
+      leaseDurationSeconds: seconds,
       retryPeriodMs: 100,
       onStartedLeading: () => void events.push(`${identity} leads`),
       onStoppedLeading: () => void events.push(`${identity} stops`),
@@ -50,31 +57,33 @@ describe('LeaseElector', () => {
 
   it('lets one of two replicas lead, and the other take over when the leader stops renewing', async () => {
     const events: string[] = [];
-    const a = elector('pod-a', events);
-    const b = elector('pod-b', events);
+    const a = elector('pod-a', events, 'reconciler', leaseSeconds);
+    const b = elector('pod-b', events, 'reconciler', leaseSeconds);
+    const mostLeadersAtOnce = sampleLeaderCount([a, b]);
     a.start();
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await until(() => a.isLeader);
     b.start();
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await sleep(leaseSeconds * 1000 + 500);
 
-    // Well past one lease duration, the holder has renewed throughout and the other waited.
+    // Past one lease duration, the holder has renewed throughout and the other waited.
     expect([a.isLeader, b.isLeader]).toEqual([true, false]);
     expect((await lease('reconciler'))?.spec).toMatchObject({
       holderIdentity: 'pod-a',
-      leaseDurationSeconds: 1,
+      leaseDurationSeconds: leaseSeconds,
       leaseTransitions: 0,
     });
 
-    // pod-a dies without releasing: pod-b waits out the lease, then takes it.
+    // pod-a dies without releasing: pod-b waits out the lease (its own clock), then takes it.
     await a.stop({ release: false });
     const stoppedAt = Date.now();
-    await until(() => b.isLeader);
-    expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(700);
+    await until(() => b.isLeader, 15_000);
+    expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(leaseSeconds * 1000 * 0.7);
     expect((await lease('reconciler'))?.spec).toMatchObject({
       holderIdentity: 'pod-b',
       leaseTransitions: 1,
     });
     expect(events).toEqual(['pod-a leads', 'pod-a stops', 'pod-b leads']);
+    expect(mostLeadersAtOnce()).toBe(1);
   });
 
   it('never lets two replicas racing for a free Lease both win (resourceVersion conflicts)', async () => {
@@ -101,6 +110,26 @@ async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Watches the electors every 20 ms for the rest of the test; the returned function stops watching
+ * and gives the most replicas that believed they led at the same moment.
+ */
+function sampleLeaderCount(electors: LeaseElector[]): () => number {
+  let most = 0;
+  const timer = setInterval(() => {
+    most = Math.max(most, electors.filter((one) => one.isLeader).length);
+  }, 20);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    return most;
+  };
 }

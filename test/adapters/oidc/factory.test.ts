@@ -6,6 +6,7 @@ import { buildAdapters, type AdapterDependencies } from '../../../src/adapters/i
 import { CookieSealer, OidcLogin, sessionSecret } from '../../../src/adapters/oidc/index.ts';
 import { parseConfig } from '../../../src/config/load.ts';
 import type { Ledger } from '../../../src/ledger/ledger.ts';
+import type { Store } from '../../../src/store/open.ts';
 
 const config = parseConfig(`apiVersion: changeproof.dev/v1alpha1
 kind: Workspace
@@ -19,6 +20,8 @@ adapters:
 const embedded = { name: 'embedded' } as never;
 const deps = (env: NodeJS.ProcessEnv, keysDir?: string): AdapterDependencies => ({
   ledger: {} as Ledger,
+  // Only a webhook delivery touches the store; building the adapters does not.
+  store: {} as Store,
   env,
   ...(keysDir ? { keysDir } : {}),
   forgePolicy: { protectionFor: async () => embedded, rolesOf: () => [] },

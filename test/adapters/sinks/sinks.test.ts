@@ -96,6 +96,36 @@ describe('Datadog sink', () => {
     });
   });
 
+  it('sends an error event for a failed sync, tagged with its application', async () => {
+    await recordEvidence(ledger, 'sync.failed', 'deployment:prod/payments/2', 'system:cd-engine', {
+      deployment: 'prod/payments/2',
+      app: 'prod/payments',
+      configCommit: 'def',
+      reason: 'not healthy within 120s: CrashLoopBackOff',
+      rolledBackTo: 'prod/payments/1',
+    });
+    const sink = new DatadogSink({
+      site: 'x',
+      apiUrl: datadog.url,
+      apiKey: 'dd-key',
+      backoffMs: 1,
+    });
+    const before = datadog.events.length;
+
+    const { positions } = await forwardLedger(ledger, [sink], { datadog: 3 });
+
+    expect(positions.datadog).toBe(4);
+    expect(datadog.events.slice(before)).toEqual([
+      expect.objectContaining({
+        title: 'Sync failed for prod/payments',
+        text: 'not healthy within 120s: CrashLoopBackOff. Ledger entry 4.',
+        alert_type: 'error',
+        aggregation_key: 'prod/payments/2',
+        tags: ['env:prod', 'service:payments', 'source:changeproof'],
+      }),
+    ]);
+  });
+
   it('keeps its position at the last accepted entry when Datadog refuses, and resumes there', async () => {
     const wrongKey = new DatadogSink({
       site: 'x',
