@@ -65,6 +65,10 @@ describe('crashes: deliver', () => {
       }
       figures(context, totals);
     }
+    // Kills that all land before the first delivery resolves would prove nothing kept.
+    expect(totals.acknowledgedDeliveries, 'deliveries acknowledged before a kill').toBeGreaterThan(
+      0,
+    );
 
     // After the last kill, a delivery in a fresh process goes through.
     await git(

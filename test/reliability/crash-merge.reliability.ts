@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changeManagementFor } from '../../src/change/index.ts';
 import { git } from '../../src/gitops/git.ts';
 import { verifyLedger } from '../../src/ledger/verify.ts';
-import { openWorkspace } from '../../src/workspace/context.ts';
+import { silentLogger } from '../../src/log.ts';
+import { startControlPlane } from '../../src/server/control-plane.ts';
+import { openWorkspace, type WorkspaceContext } from '../../src/workspace/context.ts';
 import { initWorkspace } from '../../src/workspace/init.ts';
 import { createTestBed, propose } from '../change/helpers.ts';
 import { figures, report } from './support/row.ts';
@@ -34,10 +36,9 @@ describe('crashes: forge merge', () => {
     const totals = {
       kills: 0,
       acknowledgedMerges: 0,
+      recoveredAtStartUp: 0,
       finishedOnRestart: 0,
-      mergedWithoutEvidence: 0,
     };
-    const unrecorded = new Set<string>();
     report(context, {
       area: 'Crashes',
       tried: `${KILLS} SIGKILLs of a process proposing and merging signed bumps, seed ${SEED}`,
@@ -59,13 +60,9 @@ describe('crashes: forge merge', () => {
         acknowledged.set(id!, commit!);
         totals.acknowledgedMerges += 1;
       }
-      totals.finishedOnRestart += await checkAfterKill(
-        workspace,
-        initialMain,
-        acknowledged,
-        unrecorded,
-      );
-      totals.mergedWithoutEvidence = unrecorded.size;
+      const restart = await checkAfterKill(workspace, initialMain, acknowledged);
+      totals.recoveredAtStartUp += restart.recovered;
+      totals.finishedOnRestart += restart.finished;
       figures(context, totals);
     }
     expect(totals.acknowledgedMerges).toBeGreaterThan(0);
@@ -74,9 +71,9 @@ describe('crashes: forge merge', () => {
 
 describe('crashes: forge merge, killed between the merge and its evidence', () => {
   // A kill between the merge and its proposal.merged entry leaves main moved and the proposal
-  // merged with no evidence; the forge records such merges (marked recovered) at start-up and
-  // before the next merge, and moves their change records on.
-  it('records the merge when the next operation finds it merged without evidence', async (context) => {
+  // merged with no evidence; the control plane's start-up records such merges (marked recovered)
+  // and moves their change records on, and the next merge does not record them again.
+  it('records the merge at start-up when it finds it merged without evidence', async (context) => {
     report(context, {
       area: 'Crashes',
       tried:
@@ -96,16 +93,28 @@ describe('crashes: forge merge, killed between the merge and its evidence', () =
         .where('id', '=', proposal.id)
         .execute();
 
-      // The next operations: a restart opens change management and reads the proposal.
-      const cm = changeManagementFor(bed.ws);
-      expect((await cm.forge.getProposal(proposal.id)).state).toBe('merged');
-      await cm.service.merge(bed.as('alice'), proposal.id).catch(() => undefined);
+      // The restart: the control plane's start-up records the merge before anything syncs it.
+      const controlPlane = await startControlPlane(bed.ws, {
+        logger: silentLogger,
+        port: 0,
+        services: 'api',
+        checkpointIntervalMs: 0,
+      });
+      await controlPlane.close();
       const entries = await bed.ws.ledger.list({
         kind: 'proposal.merged',
         subject: `proposal:${proposal.id}`,
       });
       expect(entries).toHaveLength(1);
       expect(entries[0]!.payload).toMatchObject({ recovered: true, mergedBy: 'alice' });
+
+      // The next operation finds it recorded and records nothing again.
+      const cm = changeManagementFor(bed.ws);
+      expect((await cm.forge.getProposal(proposal.id)).state).toBe('merged');
+      await cm.service.merge(bed.as('alice'), proposal.id).catch(() => undefined);
+      expect(
+        await bed.ws.ledger.list({ kind: 'proposal.merged', subject: `proposal:${proposal.id}` }),
+      ).toHaveLength(1);
     } finally {
       await bed.dispose();
     }
@@ -117,25 +126,35 @@ async function mainOf(workspace: string): Promise<string> {
 }
 
 /**
- * Restarts as the server would: main must sit at the commit before or after a merge; the next
- * operation (merging what the killed process had moved main to) brings the records in step; then
- * every merged proposal has its merged entry once and every acknowledged merge is merged.
- * Returns how many merges the restart had to finish.
+ * Restarts as the server does, through the control plane's start-up (which records merges a kill
+ * left without evidence): then every merged proposal has its merged entry exactly once and main
+ * sits at the commit before or after a merge. The next operation (merging what the killed process
+ * had moved main to) finishes the rest, and every acknowledged merge is merged with its evidence.
  */
 async function checkAfterKill(
   workspace: string,
   initialMain: string,
   acknowledged: Map<string, string>,
-  unrecorded: Set<string>,
-): Promise<number> {
+): Promise<{ recovered: number; finished: number }> {
   const ws = await openWorkspace(workspace);
   try {
     expect((await verifyLedger(ws.store, ws.controlPlanePublicKey)).problems).toEqual([]);
+    const before = await ws.ledger.list({ kind: 'proposal.merged' });
+    const controlPlane = await startControlPlane(ws, {
+      logger: silentLogger,
+      port: 0,
+      services: 'api',
+      checkpointIntervalMs: 0,
+    });
+    await controlPlane.close();
+    const recovered = (await ws.ledger.list({ kind: 'proposal.merged' })).length - before.length;
+
     const cm = changeManagementFor(ws);
     const main = (await git(['rev-parse', 'main'], { cwd: ws.paths.configRepo })).trim();
     const proposals = await cm.forge.listProposals();
     const heads = new Set([initialMain, ...proposals.map((p) => p.headCommit)]);
     expect(heads.has(main), `main ${main} is neither the start nor a proposal head`).toBe(true);
+    await expectEvidenceOfEveryMerge(ws);
 
     let finished = 0;
     for (const proposal of proposals.filter((p) => p.state === 'open' && p.headCommit === main)) {
@@ -144,24 +163,35 @@ async function checkAfterKill(
     }
 
     const after = await cm.forge.listProposals();
-    const mergedEntries = await ws.ledger.list({ kind: 'proposal.merged' });
-    const entriesOf = (id: string) =>
-      mergedEntries.filter((entry) => entry.subject === `proposal:${id}`).length;
-    for (const proposal of after.filter((p) => p.state === 'merged')) {
-      // Never twice; missing only for a merge the kill interrupted (see the test below).
-      expect(entriesOf(proposal.id), `proposal.merged entries of ${proposal.id}`).toBeLessThan(2);
-      if (entriesOf(proposal.id) === 0) unrecorded.add(proposal.id);
-    }
+    const entries = await expectEvidenceOfEveryMerge(ws);
     for (const [id, commit] of acknowledged) {
-      const proposal = after.find((p) => p.id === id);
-      expect(proposal).toMatchObject({ state: 'merged', mergeCommit: commit });
-      expect(entriesOf(id), `acknowledged merge ${id}`).toBe(1);
+      expect(after.find((p) => p.id === id)).toMatchObject({
+        state: 'merged',
+        mergeCommit: commit,
+      });
+      expect(entries.get(id), `acknowledged merge ${id}`).toBe(1);
     }
-    const merged = after.filter((p) => p.state === 'merged');
-    const latest = merged.map((p) => p.mergeCommit).concat(initialMain);
-    expect(latest).toContain(main);
-    return finished;
+    const latest = after.filter((p) => p.state === 'merged').map((p) => p.mergeCommit);
+    expect(latest.concat(initialMain)).toContain(main);
+    return { recovered, finished };
   } finally {
     await ws.close();
   }
+}
+
+/** Every merged proposal has exactly one proposal.merged entry; returns the counts by proposal. */
+async function expectEvidenceOfEveryMerge(ws: WorkspaceContext): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const entry of await ws.ledger.list({ kind: 'proposal.merged' })) {
+    const id = entry.subject.replace(/^proposal:/, '');
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  const merged = (await changeManagementFor(ws).forge.listProposals()).filter(
+    (p) => p.state === 'merged',
+  );
+  expect(
+    merged.filter((p) => counts.get(p.id) !== 1).map((p) => `${p.id}: ${counts.get(p.id) ?? 0}`),
+    'merged proposals without exactly one proposal.merged entry',
+  ).toEqual([]);
+  return counts;
 }

@@ -34,7 +34,7 @@ describe('crashes: CD engine sync', () => {
 
   it(`converges to the approved state after ${KILLS} SIGKILLs of the engine mid-sync`, async (context) => {
     const random = seededRandom(SEED + 4);
-    const totals = { kills: 0, entriesSeenBeforeKills: 0, syncsStartedBeforeKills: 0 };
+    const totals = { kills: 0, killsMidSync: 0, entriesSeenBeforeKills: 0, syncsStarted: 0 };
     report(context, {
       area: 'Crashes',
       tried: `${KILLS} SIGKILLs of the CD engine while it syncs a new approved commit, seed ${SEED}`,
@@ -60,9 +60,16 @@ describe('crashes: CD engine sync', () => {
       expect(verification.problems).toEqual([]);
       expect(verification.entries).toBe(head);
       totals.entriesSeenBeforeKills = head;
-      totals.syncsStartedBeforeKills = (await world.ledger.list({ kind: 'sync.started' })).length;
+      totals.syncsStarted = (await world.ledger.list({ kind: 'sync.started' })).length;
+      if (await syncLeftOpen(world, approvedCommit)) totals.killsMidSync += 1;
       figures(context, totals);
+      await expectNoDuplicateCompletions(world);
     }
+    // Kills that all land before or after a sync would prove nothing about a sync interrupted.
+    expect(
+      totals.killsMidSync,
+      'kills that landed between sync.started and its outcome',
+    ).toBeGreaterThan(0);
 
     // The next engine start converges on the last approved commit.
     const engine = await world.startEngine();
@@ -88,8 +95,30 @@ describe('crashes: CD engine sync', () => {
     expect((await verifyLedger(world.ledger['store'], world.controlPlane.publicKeyPem)).ok).toBe(
       true,
     );
+    await expectNoDuplicateCompletions(world);
   });
 });
+
+/** True when the commit's last sync was started and the kill came before its outcome. */
+async function syncLeftOpen(world: CdWorld, commit: string): Promise<boolean> {
+  const started = (await world.ledger.list({ kind: 'sync.started' }))
+    .map((e) => evidenceOf(e, 'sync.started')!)
+    .filter((s) => s.configCommit === commit);
+  const last = started.at(-1);
+  if (!last) return false;
+  const outcomes = await world.ledger.list({ subject: `deployment:${last.deployment}` });
+  return outcomes.every((e) => e.kind === 'sync.started');
+}
+
+/** One sync.completed per deployment and per approved commit, however often the engine died. */
+async function expectNoDuplicateCompletions(world: CdWorld): Promise<void> {
+  const completed = (await world.ledger.list({ kind: 'sync.completed' })).map((e) =>
+    evidenceOf(e, 'sync.completed')!,
+  );
+  const repeated = (values: string[]) => values.filter((v, i) => values.indexOf(v) !== i);
+  expect(repeated(completed.map((c) => c.deployment)), 'deployments completed twice').toEqual([]);
+  expect(repeated(completed.map((c) => c.configCommit)), 'commits completed twice').toEqual([]);
+}
 
 /** The world's ledger database URL, which the engine in the child process opens too. */
 function databaseOf(world: CdWorld): string {

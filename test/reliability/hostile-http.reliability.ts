@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GithubForge } from '../../src/adapters/github/index.ts';
+import { StoreDeliveryClaims } from '../../src/adapters/delivery-claims.ts';
 import { GithubWebhookReceiver, signWebhook } from '../../src/adapters/github/webhook.ts';
 import { startRegistry, type RunningRegistry } from '../../src/embedded/registry/index.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
@@ -39,7 +40,12 @@ describe('hostile input: GitHub webhooks', () => {
     dispose = fresh.dispose;
     ledger = new Ledger(fresh.store);
     // Only a well-formed, correctly signed pull-request event reaches the forge; none here does.
-    receiver = new GithubWebhookReceiver({ secret: SECRET, ledger, forge: {} as GithubForge });
+    receiver = new GithubWebhookReceiver({
+      secret: SECRET,
+      ledger,
+      forge: {} as GithubForge,
+      claims: new StoreDeliveryClaims(fresh.store, 'github'),
+    });
   });
   afterAll(() => dispose());
 
@@ -123,14 +129,22 @@ describe('hostile input: GitHub webhooks', () => {
 
 describe('hostile input: AdmissionReview bodies', () => {
   let webhook: RunningWebhook;
+  let ledger: Ledger;
+  let dispose: () => Promise<void>;
   beforeAll(async () => {
+    const fresh = await freshStore('sqlite');
+    dispose = fresh.dispose;
+    ledger = new Ledger(fresh.store);
     const verifier = new ImageVerifier({
       publicKeys: [testSigner().publicKeyPem],
       requiredPredicates: defaultRequiredPredicates,
     });
-    webhook = await startAdmissionWebhook({ verifier });
+    webhook = await startAdmissionWebhook({ verifier, ledger });
   });
-  afterAll(() => webhook.close());
+  afterAll(async () => {
+    await webhook.close();
+    await dispose();
+  });
 
   const post = (body: Buffer | string) =>
     within(
@@ -174,24 +188,38 @@ describe('hostile input: AdmissionReview bodies', () => {
           };
           expect(answer.response).toMatchObject({ uid, allowed: false });
           denied += 1;
+          // A denial is a decision: recorded once, with the images it refused.
+          const entries = await ledger.list({
+            kind: 'admission.denied',
+            subject: `admission:${uid}`,
+          });
+          expect(entries).toHaveLength(1);
+          expect(entries[0]!.payload.images).toEqual([...new Set(images)].sort());
         },
       ),
       { numRuns: RUNS, seed: SEED },
     );
+
+    // Over the API server's own 3 MiB limit: refused as the API server refuses it, and recorded.
     const huge = JSON.stringify({
       ...admissionReview('big', ['nginx']),
       padding: 'x'.repeat(16 * 1024 * 1024),
     });
     const response = await post(huge);
-    expect(response.status).toBeLessThan(500);
-    if (response.status === 200)
-      expect(((await response.json()) as { response: { allowed: boolean } }).response.allowed).toBe(
-        false,
-      );
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as { message: string }).message).toMatch(/too large/);
+    const oversized = await ledger.list({ kind: 'admission.refused' });
+    expect(oversized).toHaveLength(1);
+    expect(await ledger.list({ kind: 'admission.denied', subject: 'admission:big' })).toHaveLength(
+      0,
+    );
+    const recorded = (await ledger.list({ kind: 'admission.denied' })).length;
+    expect(recorded).toBe(denied);
     figures(context, {
       'junk answered 400': badRequests,
       'pods denied': denied,
-      'oversized review': response.status,
+      'denials recorded': recorded,
+      'oversized review': `${response.status}, recorded`,
     });
   });
 });

@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GithubForge } from '../../src/adapters/github/index.ts';
-import { GithubWebhookReceiver, signWebhook } from '../../src/adapters/github/webhook.ts';
+import { parseDocument } from 'yaml';
+import { signWebhook } from '../../src/adapters/github/webhook.ts';
+import { changeManagementFor } from '../../src/change/index.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createServer } from '../../src/server/app.ts';
 import { openWorkspace, type WorkspaceContext } from '../../src/workspace/context.ts';
 import { initWorkspace } from '../../src/workspace/init.ts';
+import { GithubEmulator } from '../emulators/github/server.ts';
 import { figures, mib, ms, percentile, report } from './support/row.ts';
 
 const SECONDS = Number(process.env.CHANGEPROOF_RELIABILITY_LOAD_SECONDS ?? 30);
@@ -18,38 +20,57 @@ const RATE = 1000;
 const SECRET = 'load-test-webhook-secret';
 // One delivery in a hundred is sent again, as GitHub does on a timeout: it must count once.
 const REPLAY_EVERY = 100;
+// One delivery in a hundred is a push, which the receiver checks against GitHub's open pulls.
+const PUSH_EVERY = 100;
+const PROPOSALS = 20;
+// What a 30 s run needs (389 MiB peak measured on the 2-core machine), with room for a loaded one.
+const RSS_BOUND_MIB = 640;
+const TOKENS = { 'tok-control-plane': 'changeproof-bot', 'tok-alice': 'alice' };
+const ENV = {
+  GITHUB_TOKEN: 'tok-control-plane',
+  GITHUB_TOKEN_ALICE: 'tok-alice',
+  GITHUB_WEBHOOK_SECRET: SECRET,
+};
+
+/** A webhook delivery as GitHub sends it: its id, event name and JSON body. */
+interface Delivery {
+  id: string;
+  event: 'pull_request_review' | 'push';
+  body: Buffer;
+}
 
 describe('load: GitHub webhook deliveries over HTTP', () => {
+  const github = new GithubEmulator('acme', 'config', TOKENS);
   let root: string;
   let ws: WorkspaceContext;
   let close: () => Promise<void>;
   let port: number;
+  let events: () => Delivery;
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'changeproof-load-'));
-    await initWorkspace({ dir: join(root, 'ws'), name: 'load' });
-    ws = await openWorkspace(join(root, 'ws'));
-    // Deliveries here are ping events: they reach the ledger, never the forge.
-    const receiver = new GithubWebhookReceiver({
-      secret: SECRET,
-      ledger: ws.ledger,
-      forge: {} as GithubForge,
-    });
-    Object.assign(ws, { connected: { githubWebhooks: receiver } });
+    const dir = join(root, 'ws');
+    await initWorkspace({ dir, name: 'load' });
+    await github.start();
+    selectGithub(github, join(dir, 'changeproof.yaml'));
+    // The workspace wires GitHub and its webhook receiver as connected mode does.
+    ws = await openWorkspace(dir, { env: ENV });
+    events = eventsFor(github, await openProposals(ws, github));
     const { app } = createServer({ workspace: ws, logger: silentLogger });
     await app.listen({ host: '127.0.0.1', port: 0 });
     port = (app.server.address() as AddressInfo).port;
     close = () => app.close();
-  });
+  }, 60_000);
   afterAll(async () => {
     await close?.();
     await ws?.close();
+    await github.stop();
     rmSync(root, { recursive: true, force: true });
   });
 
   it(`records every one of ${RATE} deliveries a second for ${SECONDS} s exactly once`, async (context) => {
     report(context, {
       area: 'Load',
-      tried: `${RATE} signed webhook deliveries/s for ${SECONDS} s to POST /webhooks/github, 1 in ${REPLAY_EVERY} replayed`,
+      tried: `${RATE} signed pull_request_review and push deliveries/s (1 in ${PUSH_EVERY} a push) for ${SECONDS} s to POST /webhooks/github for ${PROPOSALS} open proposals, 1 in ${REPLAY_EVERY} replayed`,
     });
     const agent = new Agent({ keepAlive: true, maxSockets: 128 });
     const latencies: number[] = [];
@@ -57,10 +78,9 @@ describe('load: GitHub webhook deliveries over HTTP', () => {
     const rss: number[] = [];
     const sampler = setInterval(() => rss.push(process.memoryUsage().rss), 250);
     const sent: Array<Promise<void>> = [];
-    const ids: string[] = [];
+    const deliveries: Delivery[] = [];
 
-    const deliver = (id: string) => {
-      const body = Buffer.from(JSON.stringify({ zen: 'load', hook_id: id }));
+    const deliver = ({ id, event, body }: Delivery) => {
       const started = performance.now();
       return new Promise<void>((resolve) => {
         const call = request(
@@ -74,7 +94,7 @@ describe('load: GitHub webhook deliveries over HTTP', () => {
               'content-type': 'application/json',
               'content-length': body.length,
               'x-github-delivery': id,
-              'x-github-event': 'ping',
+              'x-github-event': event,
               'x-hub-signature-256': signWebhook(SECRET, body),
             },
           },
@@ -99,13 +119,13 @@ describe('load: GitHub webhook deliveries over HTTP', () => {
     // were answered, so a slow server shows as latency, not as a lower rate.
     const start = performance.now();
     const total = RATE * SECONDS;
-    while (ids.length < total) {
+    while (deliveries.length < total) {
       const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * RATE));
-      while (ids.length < due) {
-        const id = randomUUID();
-        ids.push(id);
-        sent.push(deliver(id));
-        if (ids.length % REPLAY_EVERY === 0) sent.push(deliver(ids[ids.length - 2]!));
+      while (deliveries.length < due) {
+        const delivery = events();
+        deliveries.push(delivery);
+        sent.push(deliver(delivery));
+        if (deliveries.length % REPLAY_EVERY === 0) sent.push(deliver(deliveries.at(-2)!));
       }
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
@@ -115,22 +135,105 @@ describe('load: GitHub webhook deliveries over HTTP', () => {
     agent.destroy();
 
     const received = await ws.ledger.list({ kind: 'webhook.received' });
-    const recordedIds = new Set(received.map((e) => String(e.payload.delivery)));
+    const reviews = await ws.ledger.list({ kind: 'proposal.reviewed' });
+    const pushes = await ws.ledger.list({ kind: 'proposal.pushed' });
+    const recordedIds = new Map(received.map((e) => [String(e.payload.delivery), e.payload]));
+    const peak = Math.max(...rss);
     figures(context, {
       sent: sent.length,
       'achieved rate': `${Math.round(total / sendSeconds)}/s`,
       recorded: received.length,
+      'reviews recorded': reviews.length,
+      'pushes recorded': pushes.length,
       p50: ms(percentile(latencies, 50)),
       p99: ms(percentile(latencies, 99)),
       max: ms(Math.max(...latencies)),
-      'peak RSS': mib(Math.max(...rss)),
+      'peak RSS': mib(peak),
       'RSS first/last': `${mib(rss[0]!)}/${mib(rss[rss.length - 1]!)}`,
       statuses: [...statuses].map(([s, n]) => `${s}:${n}`).join(' '),
     });
     expect(statuses.get(0) ?? 0).toBe(0);
     expect(statuses.get(202)).toBe(sent.length);
+
+    // Every delivery recorded once, and handled: each review became evidence once (replays
+    // not again); each push was checked against the proposals, its first one recorded.
     expect(received).toHaveLength(total);
-    expect(ids.filter((id) => !recordedIds.has(id))).toEqual([]);
-    expect(Math.max(...rss)).toBeLessThan(1536 * 1024 * 1024);
+    expect(deliveries.filter((d) => !recordedIds.has(d.id)).map((d) => d.id)).toEqual([]);
+    const reviewIds = deliveries.filter((d) => d.event === 'pull_request_review');
+    expect(reviewIds.filter((d) => recordedIds.get(d.id)?.recorded !== true)).toEqual([]);
+    expect(reviews).toHaveLength(reviewIds.length);
+    const pushedProposals = new Set(pushes.map((e) => e.subject));
+    expect(pushes).toHaveLength(pushedProposals.size);
+    expect(pushes.length).toBeGreaterThan(0);
+    expect(peak).toBeLessThan(RSS_BOUND_MIB * 1024 * 1024);
   });
 });
+
+/** Selects GitHub (the emulator) as the forge in changeproof.yaml. */
+function selectGithub(github: GithubEmulator, configFile: string): void {
+  const document = parseDocument(readFileSync(configFile, 'utf8'));
+  document.setIn(['adapters', 'forge'], 'github');
+  document.setIn(['adapters', 'github'], { owner: 'acme', repo: 'config', apiUrl: github.url });
+  writeFileSync(configFile, document.toString());
+}
+
+/** Opens {@link PROPOSALS} routine dev bumps as pull requests; returns their numbers. */
+async function openProposals(ws: WorkspaceContext, github: GithubEmulator): Promise<number[]> {
+  const cm = changeManagementFor(ws);
+  const numbers: number[] = [];
+  for (let i = 0; i < PROPOSALS; i += 1) {
+    const branch = `bump-${i}`;
+    github.push(branch, [
+      {
+        filename: 'apps/checkout/overlays/dev/kustomization.yaml',
+        patch: `@@ -3,2 +3,2 @@\n-    newTag: v1\n+    newTag: v1.${i}`,
+      },
+    ]);
+    const proposal = await cm.forge.openProposal({
+      title: `checkout v1.${i}`,
+      description: 'routine image bump',
+      author: 'alice',
+      branch,
+      evidence: { artifact: `127.0.0.1:5000/checkout@sha256:${'a'.repeat(64)}` },
+    });
+    numbers.push(Number(proposal.id));
+  }
+  return numbers;
+}
+
+/**
+ * An endless stream of deliveries for the open pulls: reviews (GitHub's own pull request shape,
+ * a comment by bob on the head), and every {@link PUSH_EVERY}th a push of a pull's head branch.
+ */
+function eventsFor(github: GithubEmulator, pulls: number[]): () => Delivery {
+  let sequence = 0;
+  return () => {
+    sequence += 1;
+    const id = randomUUID();
+    if (sequence % PUSH_EVERY === 0) {
+      const pull = github.pulls.get(pulls[(sequence / PUSH_EVERY) % pulls.length]!)!;
+      const push = {
+        ref: `refs/heads/${pull.head.ref}`,
+        before: pull.base.sha,
+        after: pull.head.sha,
+        pusher: { name: 'alice' },
+      };
+      return { id, event: 'push', body: Buffer.from(JSON.stringify(push)) };
+    }
+    const pull = github.pulls.get(pulls[sequence % pulls.length]!)!;
+    const review = {
+      action: 'submitted',
+      review: {
+        id: sequence,
+        user: { login: 'bob' },
+        state: 'COMMENTED',
+        body: `looked at it (${sequence})`,
+        submitted_at: new Date().toISOString(),
+        commit_id: pull.head.sha,
+      },
+      pull_request: pull,
+      sender: { login: 'bob' },
+    };
+    return { id, event: 'pull_request_review', body: Buffer.from(JSON.stringify(review)) };
+  };
+}
