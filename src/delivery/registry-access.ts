@@ -1,7 +1,8 @@
 import type { SecretBroker } from '../domain/secret-broker.ts';
 import { isChangeproofError } from '../errors.ts';
-import type { RegistryCredentials } from '../supply-chain/oci/auth.ts';
+import type { RenewableCredentials } from '../supply-chain/oci/auth.ts';
 import { RegistryClient, type RegistryClientOptions } from '../supply-chain/oci/client.ts';
+import { parseRegistrySecret } from '../supply-chain/oci/credentials.ts';
 import type { ImageManifest, OciArtifact } from '../supply-chain/oci/types.ts';
 import { parseImageReference } from '../supply-chain/oci/reference.ts';
 
@@ -15,15 +16,18 @@ export interface RegistryTarget {
 
 /**
  * A client for `host`, with credentials read through the run's lease from the broker path
- * `registry/<host>` (JSON `{username, password}` or `{token}`). No stored secret means anonymous
- * access, as the embedded registry allows on loopback.
+ * `registry/<host>`: JSON `{username, password}`, `{token}`, or an ECR authorization token as
+ * `aws ecr get-authorization-token` prints it (see {@link parseRegistrySecret}). The secret is
+ * read again when an ECR token expires or the registry refuses what was read. No stored secret
+ * means anonymous access, as the embedded registry allows on loopback; a malformed one is
+ * refused before anything is sent.
  */
 export async function registryClientFor(
   target: RegistryTarget,
   broker: SecretBroker,
   leaseId: string,
 ): Promise<RegistryClient> {
-  const auth = await registryCredentials(broker, leaseId, target.host);
+  const auth = await registryAuth(broker, leaseId, target.host);
   return new RegistryClient({
     registry: target.host,
     insecure: target.insecure,
@@ -33,13 +37,15 @@ export async function registryClientFor(
   });
 }
 
-async function registryCredentials(
+async function registryAuth(
   broker: SecretBroker,
   leaseId: string,
   host: string,
-): Promise<RegistryCredentials | undefined> {
+): Promise<RenewableCredentials | undefined> {
+  const path = `registry/${host}`;
+  const read = async () => parseRegistrySecret(await broker.readSecret(leaseId, path), host, path);
   try {
-    return JSON.parse(await broker.readSecret(leaseId, `registry/${host}`)) as RegistryCredentials;
+    return { initial: await read(), reread: read, source: `broker secret ${path}` };
   } catch (error) {
     if (isChangeproofError(error) && error.code === 'SECRET_MISSING') return undefined;
     throw error;

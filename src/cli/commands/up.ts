@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { startControlPlane } from '../../server/control-plane.ts';
-import { commandContext } from '../context.ts';
+import { commandContext, type CommandContext } from '../context.ts';
+import { watchStopSignals, type StopSignals } from '../stop-signals.ts';
 
 export function upCommand(): Command {
   return new Command('up')
@@ -15,35 +16,53 @@ export function upCommand(): Command {
         return n;
       },
     )
-    .action(async (options, command: Command) => {
+    .action(async (options: { port?: number }, command: Command) => {
       const context = commandContext(command);
-      const ws = await context.openWorkspace();
-      const plane = await startControlPlane(ws, {
-        logger: context.logger,
-        port: options.port,
-      }).catch(async (error) => {
-        await ws.close();
-        throw error;
-      });
-      for (const endpoint of plane.endpoints)
-        process.stdout.write(`${endpoint.name} ${endpoint.url}\n`);
-      context.logger.info({ endpoints: plane.endpoints.length }, 'control plane up');
-      await waitForStopSignal();
-      context.logger.info({}, 'control plane stopping');
-      await plane.close();
-      await ws.close();
+      // Listen before anything starts: without a listener a Ctrl-C during start-up kills the
+      // process by the signal itself, with the store and the sandboxes half-open.
+      const stop = watchStopSignals((signal) =>
+        context.logger.warn({ signal }, 'control plane already stopping'),
+      );
+      context.logger.info({}, 'control plane starting');
+      try {
+        await runUntilStopped(context, options.port, stop);
+      } finally {
+        stop.dispose();
+      }
     });
 }
 
-/** Resolves on the first SIGINT or SIGTERM. */
-export function waitForStopSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+/**
+ * Starts the control plane, prints its endpoints and closes everything on the first stop
+ * signal. A signal that arrives while starting lets the start finish, then closes at once.
+ */
+async function runUntilStopped(
+  context: CommandContext,
+  port: number | undefined,
+  stop: StopSignals,
+): Promise<void> {
+  const ws = await context.openWorkspace();
+  if (stop.received) return ws.close();
+  const plane = await startControlPlane(ws, { logger: context.logger, port }).catch(
+    async (error: unknown) => {
+      await ws.close();
+      throw error;
+    },
+  );
+  if (!stop.received) {
+    for (const endpoint of plane.endpoints)
+      process.stdout.write(`${endpoint.name} ${endpoint.url}\n`);
+    context.logger.info({ endpoints: plane.endpoints.length }, 'control plane up');
+  }
+  const signal = await stop.requested;
+  context.logger.info({ signal }, 'control plane stopping');
+  await plane.close();
+  await ws.close();
+}
+
+/** Resolves on the first SIGINT or SIGTERM after the call (for `serve` and `sync --watch`). */
+export async function waitForStopSignal(): Promise<void> {
+  const stop = watchStopSignals();
+  await stop.requested;
+  stop.dispose();
 }

@@ -3,7 +3,8 @@ import { ChangeproofError, type ErrorCategory } from '../../errors.ts';
 /**
  * Stable codes of the OCI distribution client. Most mirror the spec's error codes a registry
  * answers with; `DIGEST_MISMATCH` is the client's own check that what it sent or received has
- * the digest it should, and `REGISTRY_REJECTED` is any other 4xx.
+ * the digest it should, `CREDENTIALS_INVALID` and `CREDENTIALS_EXPIRED` are about the stored
+ * registry secret, and `REGISTRY_REJECTED` is any other 4xx.
  */
 export type RegistryErrorCode =
   | 'BLOB_UNKNOWN'
@@ -22,6 +23,8 @@ export type RegistryErrorCode =
   | 'DENIED'
   | 'UNSUPPORTED'
   | 'REFERENCE_INVALID'
+  | 'CREDENTIALS_INVALID'
+  | 'CREDENTIALS_EXPIRED'
   | 'REGISTRY_REJECTED';
 
 const categoryOf: Partial<Record<RegistryErrorCode, ErrorCategory>> = {
@@ -34,6 +37,8 @@ const categoryOf: Partial<Record<RegistryErrorCode, ErrorCategory>> = {
   REFERENCE_INVALID: 'usage',
   NAME_INVALID: 'usage',
   TAG_INVALID: 'usage',
+  CREDENTIALS_INVALID: 'usage',
+  CREDENTIALS_EXPIRED: 'unauthenticated',
 };
 
 /** Codes a registry may answer with that keep their name in ours. */

@@ -1,4 +1,4 @@
-import { RegistryAuthorizer, type RegistryCredentials } from './auth.ts';
+import { RegistryAuthorizer, type RegistryAuth } from './auth.ts';
 import { sendHttp, type HttpRequestOptions, type RegistryResponse } from './http-request.ts';
 import { RegistryError, registryErrorCode, type RegistryErrorCode } from './errors.ts';
 import {
@@ -14,7 +14,8 @@ export interface TransportOptions {
   registry: string;
   /** Plain HTTP instead of HTTPS (the embedded registry, a test registry). */
   insecure?: boolean;
-  auth?: RegistryCredentials;
+  /** Fixed credentials, or renewable ones read again when they expire or are refused. */
+  auth?: RegistryAuth;
   retry?: Partial<RetryPolicy>;
   /** Longest silence while waiting on the registry (default 60 s). */
   timeoutMs?: number;
@@ -52,20 +53,25 @@ export class RegistryTransport {
     return withRetry(this.retryPolicy, () => this.send(method, target, options));
   }
 
-  /** One try, answering a 401 challenge once. `target` is a path or an absolute URL. */
+  /**
+   * One try, answering 401 challenges: at most twice, as a first answer may only switch to
+   * Basic and a second one read renewed credentials. `target` is a path or an absolute URL.
+   */
   async send(method: string, target: string, options: SendOptions = {}): Promise<RegistryResponse> {
     const url = new URL(target, this.baseUrl);
-    const sentAuthorization = this.authorizer.headerFor(options.repository);
+    await this.authorizer.ensureFresh();
+    let sent = this.authorizer.headerFor(options.repository);
     let response = await this.fetchOnce(method, url, options);
-    if (response.status === 401) {
+    for (let answers = 0; response.status === 401; answers++) {
       response.discard();
       const challenge = response.headers.get('www-authenticate');
-      if (!(await this.authorizer.answer(challenge, options.repository, sentAuthorization))) {
+      if (answers === 2 || !(await this.authorizer.answer(challenge, options.repository, sent))) {
         throw new RegistryError(
           'UNAUTHORIZED',
           `registry ${this.options.registry} refused the credentials`,
         );
       }
+      sent = this.authorizer.headerFor(options.repository);
       response = await this.fetchOnce(method, url, options);
     }
     if (response.status >= 500 || response.status === 429) {
