@@ -47,7 +47,7 @@ export class GithubApi {
         `github refused ${request.method} ${request.path} (HTTP ${response.status}${message ? `: ${message}` : ''})`,
         {
           category: response.status === 404 ? 'not-found' : 'refused',
-          details: { status: response.status },
+          details: { status: response.status, message },
         },
       );
     }

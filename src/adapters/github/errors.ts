@@ -6,6 +6,7 @@ export type GithubErrorCode =
   | 'WEBHOOK_INVALID'
   | 'GITHUB_UNAUTHORIZED'
   | 'GITHUB_REFUSED'
+  | 'MERGE_REFUSED'
   | 'REVIEWER_MISMATCH';
 
 /** A refusal by or about GitHub that is not an outage (outages are UpstreamErrors). */

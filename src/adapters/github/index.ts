@@ -15,6 +15,7 @@ import type { Database } from '../../store/schema.ts';
 import { snapshotApprovals } from './approvals.ts';
 import { GithubApi, type GithubApiOptions } from './api.ts';
 import { GithubError } from './errors.ts';
+import { mergeRefusalError } from './merge-refusals.ts';
 import { summarizeChangedFiles } from './paths.ts';
 import {
   mergeResultSchema,
@@ -246,7 +247,7 @@ export class GithubForge implements GovernedForge {
     try {
       return await this.protectedMerge(id, actor, options);
     } catch (error) {
-      if (error instanceof ChangeError) {
+      if (error instanceof ChangeError || isMergeRefusal(error)) {
         await recordEvidence(this.options.ledger, 'proposal.refused', `proposal:${id}`, actor, {
           proposal: id,
           actor,
@@ -273,7 +274,7 @@ export class GithubForge implements GovernedForge {
     const [violation] = protectionViolations(proposal, reviews, statuses, protection);
     if (violation) throw new ChangeError(violation.code, `cannot merge: ${violation.message}`);
 
-    const merged = await this.mergePull(id, proposal.headCommit, actor);
+    const merged = await this.mergePull(id, proposal.headCommit, actor, options);
     // Snapshot after the merge: what GitHub held when it accepted the merge of exactly this head.
     const snapshot = snapshotApprovals(proposal, await this.listReviews(id));
     const result: Proposal = {
@@ -296,7 +297,7 @@ export class GithubForge implements GovernedForge {
     return result;
   }
 
-  private async mergePull(id: string, head: string, actor: string) {
+  private async mergePull(id: string, head: string, actor: string, options: MergeOptions) {
     try {
       // `sha` makes GitHub refuse when the branch moved after the approvals were checked.
       return await this.api.call(mergeResultSchema, {
@@ -307,20 +308,13 @@ export class GithubForge implements GovernedForge {
         retry: false,
       });
     } catch (error) {
-      const status = error instanceof GithubError ? error.details.status : undefined;
-      if (status === 409)
-        throw new ChangeError(
-          'NOT_HEAD',
-          `proposal ${id} received new commits; review them first`,
-          { cause: error },
-        );
-      if (status === 405)
-        throw new ChangeError(
-          'MAIN_MOVED',
-          `github refused the merge of proposal ${id}; update the branch and review again`,
-          { cause: error },
-        );
-      throw error;
+      if (!(error instanceof GithubError) || error.code !== 'GITHUB_REFUSED') throw error;
+      const refusal = {
+        status: Number(error.details.status),
+        message: String(error.details.message ?? ''),
+        cause: error,
+      };
+      throw mergeRefusalError(id, refusal, options) ?? error;
     }
   }
 
@@ -477,4 +471,9 @@ function mergePath(options: MergeOptions, requiredApprovals: number): MergePath 
   if (options.breakGlass) return 'break-glass';
   if (options.emergency) return 'emergency';
   return requiredApprovals === 0 ? 'automatic' : 'normal';
+}
+
+/** A refusal by GitHub's merge endpoint that no changeproof code names: recorded all the same. */
+function isMergeRefusal(error: unknown): error is GithubError {
+  return error instanceof GithubError && error.code === 'MERGE_REFUSED';
 }

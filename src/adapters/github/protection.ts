@@ -7,8 +7,16 @@ import { CHANGE_APPROVED_CONTEXT, RENDER_CONTEXT } from '../../embedded/forge/pr
  * strictest environment asks for, stale approvals dismissed on push, the last push approved by
  * someone else, changeproof's checks required on the latest commit, signed commits, and no force
  * pushes or deletion. GitHub enforces these before changeproof even sees the merge.
+ *
+ * GitHub never counts an author's own approval, so a sole on-call responder breaking glass on
+ * their own change is refused there unless the ruleset names their team as a bypass actor:
+ * `bypassTeamId` (GitHub's numeric team id) adds one that may bypass on pull requests only.
  */
-export function githubProtection(config: ChangeproofConfig, branch = config.configRepo.branch) {
+export function githubProtection(
+  config: ChangeproofConfig,
+  options: { branch?: string; bypassTeamId?: number } = {},
+) {
+  const branch = options.branch ?? config.configRepo.branch;
   const approvals = Math.max(
     1,
     ...config.environments.map((env) =>
@@ -40,7 +48,7 @@ export function githubProtection(config: ChangeproofConfig, branch = config.conf
       name: `changeproof-${branch}`,
       target: 'branch',
       enforcement: 'active',
-      bypass_actors: [],
+      bypass_actors: bypassActors(options.bypassTeamId),
       conditions: { ref_name: { include: [`refs/heads/${branch}`], exclude: [] } },
       rules: [
         { type: 'deletion' },
@@ -67,4 +75,10 @@ export function githubProtection(config: ChangeproofConfig, branch = config.conf
       ],
     },
   };
+}
+
+/** A ruleset bypass actor for the on-call team: it may merge pull requests past the rules. */
+function bypassActors(teamId: number | undefined) {
+  if (teamId === undefined) return [];
+  return [{ actor_id: teamId, actor_type: 'Team', bypass_mode: 'pull_request' }];
 }

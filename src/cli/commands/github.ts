@@ -1,6 +1,7 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { githubProtection } from '../../adapters/github/protection.ts';
 import { loadConfig } from '../../config/load.ts';
+import { UsageError } from '../../errors.ts';
 import { workspacePaths } from '../../workspace/paths.ts';
 import { commandContext } from '../context.ts';
 
@@ -15,12 +16,27 @@ export function githubCommand(): Command {
         .choices(['ruleset', 'branch-protection'])
         .default('ruleset'),
     )
-    .action((options: { format: string }, command: Command) => {
+    .option(
+      '--bypass-team-id <id>',
+      'GitHub team id (the on-call team) the ruleset lets bypass on pull requests',
+      teamId,
+    )
+    .action((options: { format: string; bypassTeamId?: number }, command: Command) => {
       const context = commandContext(command);
+      if (options.bypassTeamId !== undefined && options.format !== 'ruleset')
+        throw new UsageError(
+          '--bypass-team-id needs --format ruleset: only rulesets have bypass actors',
+        );
       const config = loadConfig(workspacePaths(context.workspaceRoot()).config);
-      const protection = githubProtection(config);
+      const protection = githubProtection(config, { bypassTeamId: options.bypassTeamId });
       const body = options.format === 'ruleset' ? protection.ruleset : protection.branchProtection;
       process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     });
   return github;
+}
+
+function teamId(value: string): number {
+  const id = Number(value);
+  if (!Number.isInteger(id) || id < 1) throw new InvalidArgumentError('expected a numeric team id');
+  return id;
 }

@@ -21,6 +21,10 @@ const bump = {
     '@@ -3,2 +3,2 @@\n-    newTag: v1\n+    newTag: v2\n-    digest: sha256:aa\n+    digest: sha256:bb',
 };
 
+/** Each person's own token, the pipeline's when none is named. */
+const tokenOf = (actor?: string) =>
+  actor ? Object.keys(tokens).find((t) => tokens[t as keyof typeof tokens] === actor) : 'tok-ci';
+
 const policy: ForgePolicy = {
   protectionFor: async () => ({
     requiredApprovals: 1,
@@ -49,15 +53,14 @@ describe('GitHub forge', () => {
     store = fresh.store;
     ledger = new Ledger(fresh.store);
     github.clearFaults();
+    github.requiredApprovals = 0;
+    github.bypassLogins.clear();
     forge = new GithubForge({
       apiUrl: github.url,
       owner: 'acme',
       repo: 'config',
       cloneUrl: 'https://github.com/acme/config.git',
-      tokenFor: (actor) =>
-        actor
-          ? Object.keys(tokens).find((t) => tokens[t as keyof typeof tokens] === actor)
-          : 'tok-ci',
+      tokenFor: tokenOf,
       ledger,
       policy,
       backoffMs: 5,
@@ -230,6 +233,102 @@ describe('GitHub forge', () => {
       match: /PUT .*\/merge$/,
     });
     await expect(forge.merge(proposal.id, 'carol')).rejects.toMatchObject({ code: 'NOT_HEAD' });
+  });
+
+  /** A proposal changeproof would merge: approved by bob on its head, the gate green. */
+  async function approvedBump(branch: string) {
+    const proposal = await openBump(branch);
+    await forge.review(proposal.id, {
+      reviewer: 'bob',
+      state: 'approved',
+      commit: proposal.headCommit,
+    });
+    await forge.setStatus({
+      commit: proposal.headCommit,
+      context: 'changeproof/change-approved',
+      state: 'success',
+      description: 'ok',
+    });
+    return proposal;
+  }
+
+  describe('when GitHub refuses the merge', () => {
+    const selfMerge = { emergency: true, breakGlass: true, selfApproved: true };
+    // changeproof lets a sole on-call responder merge their own change without an approval.
+    const breakGlassPolicy: ForgePolicy = {
+      ...policy,
+      protectionFor: async (_proposal, options) => ({
+        requiredApprovals: options.breakGlass && options.selfApproved ? 0 : 1,
+        requiredContexts: ['changeproof/change-approved'],
+        requireSignedCommits: false,
+      }),
+    };
+    const refusalCodes = async () =>
+      (await ledger.list({ kind: 'proposal.refused' })).map((entry) => entry.payload.code);
+
+    it('refuses a break-glass self-merge GitHub blocks, naming the bypass actor it needs, and records it', async () => {
+      github.requiredApprovals = 1;
+      const oncall = new GithubForge({
+        ...forgeOptions(),
+        tokenFor: tokenOf,
+        policy: breakGlassPolicy,
+      });
+      const proposal = await openBump('bump-self');
+      await oncall.setStatus({
+        commit: proposal.headCommit,
+        context: 'changeproof/change-approved',
+        state: 'success',
+        description: 'break-glass',
+      });
+
+      const refusal = oncall.merge(proposal.id, 'alice', selfMerge);
+      await expect(refusal).rejects.toMatchObject({
+        code: 'APPROVALS_REQUIRED',
+        message: expect.stringMatching(
+          /branch protection requires an approving review.*bypass actor/,
+        ),
+        details: { upstream: 'github', status: 405 },
+      });
+      await expect(refusal).rejects.toThrow(/^[^\n]+$/);
+      expect(await refusalCodes()).toEqual(['APPROVALS_REQUIRED']);
+      expect(await ledger.list({ kind: 'proposal.merged' })).toHaveLength(0);
+      expect(github.pulls.get(Number(proposal.id))?.merged).toBe(false);
+
+      // With the on-call login allowed to bypass, GitHub merges and the path is break-glass.
+      github.bypassLogins.add('alice');
+      const merged = await oncall.merge(proposal.id, 'alice', selfMerge);
+      expect(merged.state).toBe('merged');
+      const [entry] = await ledger.list({ kind: 'proposal.merged' });
+      expect(entry?.payload).toMatchObject({ path: 'break-glass', approvals: [] });
+    });
+
+    it('asks for a reviewer with write access when GitHub wants more approvals than changeproof', async () => {
+      github.requiredApprovals = 2;
+      const proposal = await approvedBump('bump-two');
+
+      const refusal = forge.merge(proposal.id, 'carol');
+      await expect(refusal).rejects.toMatchObject({ code: 'APPROVALS_REQUIRED' });
+      await expect(refusal).rejects.toThrow(/reviewer with write access/);
+      await expect(refusal).rejects.not.toThrow(/bypass/);
+    });
+
+    it.each([
+      [405, 'Base branch was modified. Review and try the merge again.', 'MAIN_MOVED'],
+      [405, 'Pull Request is not mergeable', 'MAIN_MOVED'],
+      [405, 'Required status check "changeproof/render" is expected.', 'CHECKS_REQUIRED'],
+      [409, 'Head branch was modified. Review and try the merge again.', 'NOT_HEAD'],
+      [405, 'Merge commits are not allowed on this repository.', 'MERGE_REFUSED'],
+    ])('maps %i "%s" to %s and records the refusal', async (status, message, code) => {
+      const proposal = await approvedBump(`bump-${code.toLowerCase()}-${status}`);
+      github.fail({ status, body: { message }, match: /PUT .*\/merge$/ });
+
+      await expect(forge.merge(proposal.id, 'carol')).rejects.toMatchObject({
+        code,
+        details: { status, message },
+      });
+      expect(await refusalCodes()).toEqual([code]);
+      expect(github.pulls.get(Number(proposal.id))?.merged).toBe(false);
+    });
   });
 
   function forgeOptions() {

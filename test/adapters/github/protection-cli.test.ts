@@ -68,6 +68,39 @@ describe('changeproof github protection', () => {
     expect(protection.required_status_checks.contexts).toContain('changeproof/change-approved');
   });
 
+  it('lets the on-call team bypass the ruleset on pull requests with --bypass-team-id', () => {
+    const result = runCli(['-w', ws, 'github', 'protection', '--bypass-team-id', '4242']);
+    expect(result.status, result.stderr).toBe(0);
+
+    expect(JSON.parse(result.stdout).bypass_actors).toEqual([
+      { actor_id: 4242, actor_type: 'Team', bypass_mode: 'pull_request' },
+    ]);
+  });
+
+  it('refuses a bypass team for the classic branch protection, which has no bypass actors', () => {
+    const result = runCli([
+      '-w',
+      ws,
+      'github',
+      'protection',
+      '--format',
+      'branch-protection',
+      '--bypass-team-id',
+      '4242',
+    ]);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/--format ruleset/);
+  });
+
+  it('refuses a team id that is not a number', () => {
+    const result = runCli(['-w', ws, 'github', 'protection', '--bypass-team-id', 'sre']);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/numeric team id/);
+  });
+
   it('refuses an unknown format as a usage error, printing nothing on stdout', () => {
     const result = runCli(['-w', ws, 'github', 'protection', '--format', 'gitlab']);
     expect(result.status).toBe(2);

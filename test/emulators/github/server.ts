@@ -28,8 +28,10 @@ interface ReviewState {
 
 /**
  * A GitHub REST emulator for one repository: pull requests, their files, reviews (attributed to
- * the token's user, as GitHub does), commit statuses and the merge endpoint with its `sha` guard
- * (409 when the head moved, 405 when not mergeable). Branches are pushed with {@link push}.
+ * the token's user, as GitHub does), commit statuses and the merge endpoint as GitHub answers it:
+ * 409 "Head branch was modified" when `sha` is not the head, 405 with the protection's reason
+ * when approvals are missing (unless the merging login may bypass), 405 "Pull Request is not
+ * mergeable" otherwise. Branches are pushed with {@link push}.
  */
 export class GithubEmulator extends HttpEmulator {
   readonly branches = new Map<
@@ -41,6 +43,11 @@ export class GithubEmulator extends HttpEmulator {
   readonly statuses = new Map<string, object[]>();
   /** Protection enforced by the emulated GitHub itself: required approvals. */
   requiredApprovals = 0;
+  /**
+   * Logins a ruleset lets bypass the required reviews on pull requests (a bypass actor with
+   * `bypass_mode: pull_request`, e.g. members of the on-call team).
+   */
+  readonly bypassLogins = new Set<string>();
   private clock = Date.parse('2025-03-01T09:00:00Z');
   private nextId = 1;
   /** With a bare repo, branches are real git pushes and merges move its main. */
@@ -214,22 +221,15 @@ export class GithubEmulator extends HttpEmulator {
 
   private mergePull(request: EmulatedRequest, pull: PullState, login: string) {
     const body = request.body as { sha?: string };
-    if (pull.state !== 'open')
-      return { status: 405, body: { message: 'Pull Request is not mergeable' } };
+    if (pull.state !== 'open') return refused(405, 'Pull Request is not mergeable');
     if (body.sha && body.sha !== pull.head.sha)
-      return {
-        status: 409,
-        body: { message: 'Head branch was modified. Review and try the merge again.' },
-      };
-    const approvals = (this.reviews.get(pull.number) ?? []).filter(
-      (r) => r.state === 'APPROVED' && r.commit_id === pull.head.sha,
-    );
-    if (approvals.length < this.requiredApprovals)
-      return { status: 405, body: { message: 'At least 1 approving review is required' } };
+      return refused(409, 'Head branch was modified. Review and try the merge again.');
+    if (!this.bypassLogins.has(login) && this.approvalsOf(pull) < this.requiredApprovals)
+      return refused(405, reviewsRequired(this.requiredApprovals));
     const sha = this.git
       ? this.git.mergeCommit(pull.base.ref, pull.head.sha, `Merge pull request #${pull.number}`)
       : createHash('sha1').update(`merge:${pull.number}`).digest('hex');
-    if (!sha) return { status: 405, body: { message: 'Pull Request is not mergeable' } };
+    if (!sha) return refused(405, 'Pull Request is not mergeable');
     Object.assign(pull, {
       state: 'closed',
       merged: true,
@@ -241,6 +241,14 @@ export class GithubEmulator extends HttpEmulator {
       status: 200,
       body: { sha, merged: true, message: 'Pull Request successfully merged' },
     };
+  }
+
+  /** Approvals of the current head: GitHub never counts the author's own. */
+  private approvalsOf(pull: PullState): number {
+    return (this.reviews.get(pull.number) ?? []).filter(
+      (r) =>
+        r.state === 'APPROVED' && r.commit_id === pull.head.sha && r.user.login !== pull.user.login,
+    ).length;
   }
 
   private createStatus(request: EmulatedRequest) {
@@ -273,4 +281,21 @@ export class GithubEmulator extends HttpEmulator {
         Object.assign(review, { state: 'DISMISSED', commit_id: null });
     }
   }
+}
+
+/** A refusal of the merge endpoint, shaped as GitHub's error bodies are. */
+function refused(status: number, message: string) {
+  return {
+    status,
+    body: {
+      message,
+      documentation_url: 'https://docs.github.com/rest/pulls/pulls#merge-a-pull-request',
+    },
+  };
+}
+
+/** GitHub's wording when branch protection or a ruleset wants more approving reviews. */
+function reviewsRequired(count: number): string {
+  const reviews = count === 1 ? 'approving review is' : 'approving reviews are';
+  return `At least ${count} ${reviews} required by reviewers with write access.`;
 }
