@@ -124,7 +124,7 @@ function answerSync(
     index,
     { app: p.app, configCommit: p.configCommit, from: deployedAt, until },
     {
-      approved: links.merged?.payload.desiredDigest,
+      approved: approvedDigestFor(links.merged, p.app),
       applied: p.desiredDigest,
       liveAtSync: p.liveDigest,
     },
@@ -153,6 +153,19 @@ function answerSync(
   const started = index.linked('sync.started', 'deployment', p.deployment);
   deployment.evidence = evidenceSeqs(deployment, [sync.seq, ...started.map((s) => s.seq)]);
   return deployment;
+}
+
+/**
+ * The desired-state digest the merge's approvals covered for `app`. A merge that lists its
+ * applications answers for those alone; an older entry with one digest answers for its own.
+ */
+function approvedDigestFor(
+  merged: Evidence<'proposal.merged'> | undefined,
+  app: string,
+): string | undefined {
+  const perApp = merged?.payload.desiredDigests;
+  if (perApp) return perApp.find((d) => d.app === app)?.digest;
+  return merged?.payload.desiredDigest;
 }
 
 function answerClusterChange(

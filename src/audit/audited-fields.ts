@@ -30,6 +30,7 @@ export const AUDITED_FIELDS = {
     'path',
     'approvals',
     'desiredDigest',
+    'desiredDigests',
     'commitSignedBy',
   ],
   'proposal.refused': ['actor', 'code', 'reason'],

@@ -108,7 +108,6 @@ function whatWasDeployed(d: AuditedDeployment): string {
 function proofOf(d: AuditedDeployment): string {
   const { proof } = d;
   const digest = (value: string | undefined) => (value ? `${value.slice(0, 19)}…` : 'none');
-  const approved = proof.approvedDigest ? ` (${digest(proof.approvedDigest)})` : '';
   const head = d.approval.proposal?.headCommit.slice(0, 12) || 'none';
   const drifts = proof.drifts.map((x) => {
     const incident = x.incident
@@ -116,6 +115,6 @@ function proofOf(d: AuditedDeployment): string {
       : '';
     return `drift ${x.seq} by ${x.fieldManager} on ${x.object}${incident}${x.reverted ? ', reverted' : ''}`;
   });
-  const summary = `${proof.verdict}; merged head ${head}${approved}, applied ${digest(proof.appliedDigest)}, live at sync ${digest(proof.liveDigestAtSync)}, ${proof.verifications.length} verification(s)`;
+  const summary = `${proof.verdict}; approved ${digest(proof.approvedDigest)} at merged head ${head}, applied ${digest(proof.appliedDigest)}, live at sync ${digest(proof.liveDigestAtSync)}, ${proof.verifications.length} verification(s)`;
   return [summary, ...drifts].join('; ');
 }

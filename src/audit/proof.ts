@@ -48,19 +48,39 @@ export function answerProof(
   return judge(proof);
 }
 
+/**
+ * Where the chain approved = applied = verified live breaks: the digest the CD plane applied is
+ * not the one the approvals covered, or a verification held the cluster to another desired state
+ * than the one applied, or sealed `equal` over a live digest that is not the desired one. Empty
+ * when the digests agree (or when no approved digest was recorded to compare with).
+ */
+export function digestMismatches(proof: ProofAnswer): string[] {
+  const applied = proof.appliedDigest;
+  if (!applied) return [];
+  const reasons: string[] = [];
+  if (proof.approvedDigest && proof.approvedDigest !== applied) {
+    reasons.push(`applied ${short(applied)} is not the approved ${short(proof.approvedDigest)}`);
+  }
+  for (const v of proof.verifications) {
+    if (v.desiredDigest !== applied) {
+      reasons.push(
+        `verification ${v.seq} checked live against ${short(v.desiredDigest)}, not the applied ${short(applied)}`,
+      );
+    } else if (v.equal && v.liveDigest !== v.desiredDigest) {
+      reasons.push(`verification ${v.seq} sealed equal over live ${short(v.liveDigest)}`);
+    }
+  }
+  return reasons;
+}
+
 /** Sets the verdict and its reasons on a proof answer just built. */
 function judge(proof: ProofAnswer): ProofAnswer {
-  const reasons: string[] = [];
   if (!proof.appliedDigest) {
     proof.verdict = 'no-evidence';
     proof.reasons = ['no sync record: nothing says what was applied'];
     return proof;
   }
-  if (proof.approvedDigest && proof.approvedDigest !== proof.appliedDigest) {
-    reasons.push(
-      `applied ${short(proof.appliedDigest)} is not the approved ${short(proof.approvedDigest)}`,
-    );
-  }
+  const reasons = digestMismatches(proof);
   if (proof.liveDigestAtSync && proof.liveDigestAtSync !== proof.appliedDigest) {
     reasons.push(`live ${short(proof.liveDigestAtSync)} differed from applied at sync`);
   }

@@ -14,6 +14,7 @@ import type { Ledger } from '../ledger/ledger.ts';
  *   `deployment:<env>/<service>/<n>` one sync of an application
  *   `incident:<id>`, `lease:<id>`, `workspace:<name>`
  *   `user:<name>`, `identity:unauthenticated`  identity decisions
+ *   `registry:embedded`             the embedded OCI registry
  * Times inside payloads are ISO 8601 UTC. Secrets never appear in a payload.
  */
 export interface EvidencePayloads {
@@ -99,8 +100,13 @@ export interface EvidencePayloads {
     approvals: { reviewer: string; roles: string[]; commit: string; at: string }[];
     change?: string;
     path: 'normal' | 'emergency' | 'break-glass' | 'automatic';
-    /** Digest of the desired state rendered at `headCommit`: what the approvals cover. */
+    /**
+     * Digest of the desired state of `<env>/<service>` rendered at `headCommit`: what the
+     * approvals cover, equal to the `desiredDigest` the CD plane then applies.
+     */
     desiredDigest?: string;
+    /** The same for every application the proposal changes (`app` is `<env>/<service>`). */
+    desiredDigests?: { app: string; digest: string }[];
     /** Who signed the merge commit (key id or identity); absent when it is unsigned. */
     commitSignedBy?: string;
     /**
@@ -257,6 +263,27 @@ export interface EvidencePayloads {
     suppressed?: number;
   };
 
+  // Embedded registry
+  /**
+   * A request the embedded registry refused as malformed or hostile: a repository name that is
+   * not one (path traversal), a bad tag or digest, a manifest that does not parse or lies about
+   * its digest, a body over the size limit. Never the body: at most the repository name as sent,
+   * cut short. Rate-limited per code, like `identity.token-refused`.
+   */
+  'registry.refused': {
+    code: RegistryRefusalCode;
+    /** The HTTP status the sender got. */
+    status: number;
+    method: string;
+    /** The distribution API endpoint asked for: `manifest`, `blob`, `upload`, ... */
+    endpoint: string;
+    /** The repository name as sent, control characters dropped, at most 128 characters. */
+    name?: string;
+    reason: string;
+    /** Refusals with the same code left unrecorded since the previous entry for it. */
+    suppressed?: number;
+  };
+
   // Secret broker (subject `lease:<id>`), as the embedded broker already writes them
   'broker.lease.opened': {
     id: string;
@@ -270,6 +297,10 @@ export interface EvidencePayloads {
 }
 
 export type EvidenceKind = keyof EvidencePayloads;
+
+/** The registry refusals the ledger records; see `registry.refused`. */
+export type RegistryRefusalCode =
+  'NAME_INVALID' | 'TAG_INVALID' | 'DIGEST_INVALID' | 'MANIFEST_INVALID' | 'SIZE_INVALID';
 
 /** Why a presented token was refused; see `identity.token-refused`. */
 export type TokenRefusalReason =

@@ -1,3 +1,4 @@
+import { digestMismatches } from '../audit/proof.ts';
 import type { AuditedDeployment } from '../audit/types.ts';
 import type { ControlOutcome } from './catalogue.ts';
 import { outcome, type ControlContext } from './context.ts';
@@ -28,6 +29,13 @@ function liveEqualsApproved(deployments: AuditedDeployment[]): ControlOutcome[] 
         .filter((v) => !v.equal && !d.proof.drifts.some((drift) => drift.at <= v.at))
         .map((v) => v.seq),
     );
+    // Approved = applied = verified live: a digest that breaks the chain fails before the rest.
+    const broken = list.filter((d) => digestMismatches(d.proof).length > 0);
+    if (broken.length > 0) {
+      const reason = broken.map((d) => `${d.id}: ${digestMismatches(d.proof).join('; ')}`);
+      const merges = broken.flatMap((d) => (d.approval.proposal ? [d.approval.proposal.seq] : []));
+      return outcome('CP-11', subject, 'fail', reason.join('; '), [...merges, ...seqs]);
+    }
     if (verifications.length === 0) {
       return outcome('CP-11', subject, 'fail', 'no verification was sealed in the period', seqs);
     }

@@ -47,13 +47,18 @@ export interface AppRuntime {
   deployments?: number;
 }
 
+/** The `changeproof.dev/app` label value of an application: `<env>.<service>`. */
+export function appLabelOf(source: { env: string; service: string }): string {
+  return `${source.env}.${source.service}`;
+}
+
 export function applicationOf(
   source: { env: string; service: string },
   environment: { cluster: string; production: boolean; governance: Governance },
 ): Application {
   return {
     id: `${source.env}/${source.service}`,
-    label: `${source.env}.${source.service}`,
+    label: appLabelOf(source),
     env: source.env,
     service: source.service,
     cluster: environment.cluster,
@@ -63,7 +68,10 @@ export function applicationOf(
 }
 
 /** The objects as applied: Git's objects with changeproof's ownership labels. */
-export function labelled(objects: readonly KubeObject[], app: Application): KubeObject[] {
+export function labelled(
+  objects: readonly KubeObject[],
+  app: Pick<Application, 'label'>,
+): KubeObject[] {
   return objects.map((object) => ({
     ...object,
     metadata: {

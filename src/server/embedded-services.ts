@@ -21,7 +21,11 @@ import type { WorkspaceContext } from '../workspace/context.ts';
 
 /** The local-mode OCI registry, on the port fixed at init (image references embed it). */
 export async function startWorkspaceRegistry(ws: WorkspaceContext): Promise<RunningRegistry> {
-  return startRegistry({ dataDir: ws.paths.registryDir, port: ws.config.registry.port });
+  return startRegistry({
+    dataDir: ws.paths.registryDir,
+    port: ws.config.registry.port,
+    ledger: ws.ledger,
+  });
 }
 
 export interface RunningSandboxes {

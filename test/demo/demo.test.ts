@@ -117,7 +117,7 @@ describe('npm run demo', () => {
           /checkout:[0-9a-f]{40}@sha256:[0-9a-f]{12}… from [0-9a-f]{12}, scan pass, signed by \S+/,
         );
         expect(answer.proof).toMatch(
-          /^consistent; merged head [0-9a-f]{12}, applied sha256:[0-9a-f]{12}…, live at sync sha256:[0-9a-f]{12}…, \d+ verification/,
+          /^consistent; approved (sha256:[0-9a-f]{12})… at merged head [0-9a-f]{12}, applied \1…, live at sync \1…, \d+ verification/,
         );
       }
     });

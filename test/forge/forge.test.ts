@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changeManagementFor } from '../../src/change/index.ts';
 import { evidenceOf } from '../../src/domain/evidence.ts';
+import { approvedDesiredDigests } from '../../src/embedded/forge/desired-digests.ts';
 import { isImageReferenceEdit } from '../../src/embedded/forge/diff.ts';
 import { keyIdOf } from '../../src/embedded/secret-broker/keys.ts';
 import { git } from '../../src/gitops/git.ts';
@@ -163,6 +164,62 @@ describe('embedded forge', () => {
       subject: `proposal:${proposal.id}`,
     });
     expect(evidenceOf(entry!, 'proposal.merged')?.commitSignedBy).toBe('dave');
+  });
+
+  it('records the desired-state digest of each application the merge changes', async () => {
+    await bed.bump('digest-a', 'dev', 'v40');
+    const first = await propose(bed, 'digest-a');
+    await bed.cm.service.merge(bed.as('alice'), first.id);
+    await bed.bump('digest-b', 'dev', 'v41');
+    const second = await propose(bed, 'digest-b');
+    await bed.cm.service.merge(bed.as('alice'), second.id);
+
+    const mergedOf = async (id: string) => {
+      const [entry] = await bed.ws.ledger.list({
+        kind: 'proposal.merged',
+        subject: `proposal:${id}`,
+      });
+      return evidenceOf(entry!, 'proposal.merged')!;
+    };
+    const a = await mergedOf(first.id);
+    const b = await mergedOf(second.id);
+    expect(a.desiredDigests).toEqual([
+      { app: 'dev/checkout', digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) },
+    ]);
+    expect(a.desiredDigest).toBe(a.desiredDigests![0]!.digest);
+    // Another image tag is another desired state.
+    expect(b.desiredDigest).not.toBe(a.desiredDigest);
+  });
+
+  it('digests every overlay of a service whose base a proposal edits, and skips what does not render', async () => {
+    const gitDir = bed.ws.paths.configRepo;
+    const base = 'apps/checkout/base/deployment.yaml';
+    const edited = await bed.edit('base-edit', {
+      [base]: (await bed.readMain(base)).replace(/replicas: \d+/, 'replicas: 7'),
+    });
+    const digests = await approvedDesiredDigests(gitDir, {
+      headCommit: edited,
+      changedPaths: [base],
+    });
+    expect(digests.map((d) => d.app)).toEqual([
+      'dev/checkout',
+      'prod/checkout',
+      'staging/checkout',
+    ]);
+    const before = await approvedDesiredDigests(gitDir, {
+      headCommit: await bed.mainHead(),
+      changedPaths: [base],
+    });
+    for (const [i, digest] of digests.entries()) expect(digest.digest).not.toBe(before[i]!.digest);
+
+    const broken = await bed.edit('broken-overlay', {
+      'apps/checkout/overlays/dev/kustomization.yaml': 'resources:\n  - ../../missing\n',
+    });
+    const skipped = await approvedDesiredDigests(gitDir, {
+      headCommit: broken,
+      changedPaths: ['apps/checkout/overlays/dev/kustomization.yaml', 'environments/dev.yaml'],
+    });
+    expect(skipped).toEqual([]);
   });
 
   it('refuses a branch that is behind main: only fast-forwards land', async () => {

@@ -8,6 +8,7 @@ import type { GithubForge } from '../../src/adapters/github/index.ts';
 import { StoreDeliveryClaims } from '../../src/adapters/delivery-claims.ts';
 import { GithubWebhookReceiver, signWebhook } from '../../src/adapters/github/webhook.ts';
 import { startRegistry, type RunningRegistry } from '../../src/embedded/registry/index.ts';
+import { evidenceOf } from '../../src/domain/evidence.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
 import {
   startAdmissionWebhook,
@@ -244,12 +245,18 @@ function admissionReview(uid: string, images: string[]) {
 describe('hostile input: OCI registry over HTTP', () => {
   let registry: RunningRegistry;
   let dir: string;
+  let ledger: Ledger;
+  let dispose: () => Promise<void>;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'changeproof-hostile-registry-'));
-    registry = await startRegistry({ dataDir: join(dir, 'data') });
+    const fresh = await freshStore('sqlite');
+    dispose = fresh.dispose;
+    ledger = new Ledger(fresh.store);
+    registry = await startRegistry({ dataDir: join(dir, 'data'), ledger });
   });
   afterAll(async () => {
     await registry.close();
+    await dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -259,7 +266,7 @@ describe('hostile input: OCI registry over HTTP', () => {
   it('refuses junk manifests, traversal names, oversized bodies and a tampered layer', async (context) => {
     report(context, {
       area: 'Hostile input',
-      tried: `${RUNS} junk manifests, traversal repository names, a 5 MiB manifest, a layer whose bytes do not match its digest, seed ${SEED}`,
+      tried: `${RUNS} junk manifests, traversal repository names, a 5 MiB manifest, a layer whose bytes do not match its digest, seed ${SEED}; each refusal recorded, rate-limited, without its body`,
     });
     await fc.assert(
       fc.asyncProperty(bodies, async (body) => {
@@ -313,7 +320,32 @@ describe('hostile input: OCI registry over HTTP', () => {
       'DIGEST_INVALID',
     );
     expect((await request(`/v2/shop/app/blobs/${claimed}`, { method: 'HEAD' })).status).toBe(404);
+
+    // Recorded: one entry per code in the minute, the name cut short, never a body.
+    const recorded = (await ledger.list({ kind: 'registry.refused' })).map((e) =>
+      evidenceOf(e, 'registry.refused')!,
+    );
+    const codes = recorded.map((r) => r.code);
+    expect(codes).toEqual(
+      expect.arrayContaining([
+        'MANIFEST_INVALID',
+        'NAME_INVALID',
+        'SIZE_INVALID',
+        'DIGEST_INVALID',
+      ]),
+    );
+    // Every junk manifest was refused, but a flood of one code is one entry a minute.
+    expect(recorded.length).toBeLessThan(RUNS / 10);
+    expect(recorded.find((r) => r.code === 'SIZE_INVALID')).toMatchObject({
+      status: 413,
+      name: 'shop/app',
+    });
+    expect(recorded.every((r) => (r.name ?? '').length <= 128)).toBe(true);
+    const largest = Math.max(...recorded.map((r) => JSON.stringify(r).length));
+    expect(largest).toBeLessThan(1024);
     figures(context, {
+      'refusal entries': recorded.length,
+      'largest entry (bytes)': largest,
       'junk manifests refused': RUNS,
       'traversal names refused': traversal.length,
       'oversized manifest': big.status,

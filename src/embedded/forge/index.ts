@@ -17,6 +17,7 @@ import { git } from '../../gitops/git.ts';
 import type { Ledger } from '../../ledger/ledger.ts';
 import type { Store } from '../../store/open.ts';
 import type { Database } from '../../store/schema.ts';
+import { approvedDesiredDigests, type ApprovedDigest } from './desired-digests.ts';
 import { summarizeDiff } from './diff.ts';
 import {
   countingApprovals,
@@ -48,6 +49,16 @@ export interface ForgePolicy {
   afterOpen?(proposal: Proposal, request: OpenProposalRequest): Promise<void>;
   afterPush?(proposal: Proposal): Promise<void>;
   afterMerge?(proposal: Proposal, path: MergePath): Promise<void>;
+}
+
+/** What a merge's evidence records besides the proposal and its approvals. */
+interface MergeFacts {
+  /** The allowed signer of the merged head, when commits must be signed. */
+  signedBy?: string;
+  /** The desired state of each application the proposal changes, rendered at its head. */
+  digests: ApprovedDigest[];
+  /** Written on recovery, after a crash between the merge and its entry. */
+  recovered?: boolean;
 }
 
 export interface EmbeddedForgeOptions {
@@ -350,12 +361,12 @@ export class EmbeddedForge implements Forge {
 
   async merge(id: string, actor: string, options: MergeOptions = {}): Promise<Proposal> {
     const refusal = { proposal: id, actor, action: 'merge' };
-    const { proposal, approvals, path, signedBy } = await refusing(
+    const { proposal, approvals, path, signedBy, digests } = await refusing(
       this.options.ledger,
       refusal,
       () => this.protectedMerge(id, actor, options),
     );
-    await this.recordMerge(proposal, actor, approvals, path, signedBy);
+    await this.recordMerge(proposal, actor, approvals, path, { signedBy, digests });
     await this.options.policy.afterMerge?.(proposal, path);
     return proposal;
   }
@@ -382,7 +393,8 @@ export class EmbeddedForge implements Forge {
       if (recorded.has(`proposal:${proposal.id}`)) continue;
       const approvals = countingApprovals(proposal, await listReviews(this.db, proposal.id));
       const actor = proposal.mergedBy ?? 'system:forge-recovery';
-      await this.recordMerge(proposal, actor, approvals, 'normal', undefined, true);
+      const digests = await approvedDesiredDigests(this.options.gitDir, proposal);
+      await this.recordMerge(proposal, actor, approvals, 'normal', { digests, recovered: true });
       await this.options.policy.afterMerge?.(proposal, 'normal');
       recovered.push(proposal.id);
     }
@@ -394,11 +406,12 @@ export class EmbeddedForge implements Forge {
     actor: string,
     approvals: Review[],
     path: MergePath,
-    signedBy: string | undefined,
-    recovered = false,
+    facts: MergeFacts,
   ): Promise<void> {
     const id = proposal.id;
+    const { signedBy, digests, recovered } = facts;
     const change = await this.options.policy.changeFor?.(proposal);
+    const own = digests.find((d) => d.app === `${proposal.env}/${proposal.service}`);
     await recordEvidence(this.options.ledger, 'proposal.merged', `proposal:${id}`, actor, {
       proposal: id,
       service: proposal.service ?? '',
@@ -417,6 +430,9 @@ export class EmbeddedForge implements Forge {
       ...(change ? { change } : {}),
       // The allowed signer `git verify-commit` named for the merged head (CP-10's evidence).
       ...(signedBy ? { commitSignedBy: signedBy } : {}),
+      // What the approvals cover, digested as the CD plane digests what it applies (CP-11).
+      ...(own ? { desiredDigest: own.digest } : {}),
+      ...(digests.length > 0 ? { desiredDigests: digests } : {}),
       ...(recovered ? { recovered } : {}),
       path,
     });
@@ -443,6 +459,8 @@ export class EmbeddedForge implements Forge {
         )
       : [];
     const signedBy = signed.find((c) => c.commit === proposal.headCommit)?.principal;
+    // Rendered before the lock: the head is checked again inside it, and a commit never changes.
+    const digests = await approvedDesiredDigests(this.options.gitDir, proposal);
     return this.options.store.exclusive(async (db) => {
       // Decided from what is committed now: an approval or push racing this merge either landed
       // before the lock (and counts) or waits until after it (and finds the proposal merged).
@@ -478,6 +496,7 @@ export class EmbeddedForge implements Forge {
         approvals: countingApprovals(current, reviews),
         path: mergePath(options, protection),
         signedBy,
+        digests,
       };
     });
   }

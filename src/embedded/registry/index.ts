@@ -1,10 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Ledger } from '../../ledger/ledger.ts';
 import { RegistryAuthenticator, type RegistryAuth } from './auth.ts';
 import { BlobStore } from './blob-store.ts';
 import { defaultLimits, type RegistryLimits } from './context.ts';
 import { dispatch } from './dispatch.ts';
 import { OciHttpError, sendOciError } from './errors.ts';
+import { RegistryRefusalRecorder } from './refusals.ts';
 import { RepositoryStore } from './repository-store.ts';
 import { tokenPath } from './routes.ts';
 
@@ -22,6 +24,8 @@ export interface RegistryOptions {
   port?: number;
   auth?: RegistryAuth;
   limits?: Partial<RegistryLimits>;
+  /** Where refusals of hostile requests are recorded (`registry.refused`); none when absent. */
+  ledger?: Ledger;
 }
 
 export interface RunningRegistry {
@@ -49,6 +53,7 @@ export async function startRegistry(options: RegistryOptions): Promise<RunningRe
   blobs.discardStaleUploads();
   const repositories = new RepositoryStore(options.dataDir);
   const limits = { ...defaultLimits, ...options.limits };
+  const refusals = options.ledger && new RegistryRefusalRecorder(options.ledger);
 
   let baseUrl = '';
   const authenticator = new RegistryAuthenticator(options.auth, () => `${baseUrl}${tokenPath}`);
@@ -61,6 +66,12 @@ export async function startRegistry(options: RegistryOptions): Promise<RunningRe
     try {
       await dispatch({ blobs, repositories, limits, request, response, url }, authenticator);
     } catch (error) {
+      // Recorded before the answer, so whoever got the refusal finds it in the ledger; a ledger
+      // that cannot take the entry does not turn the refusal into anything else.
+      if (refusals && error instanceof OciHttpError) {
+        const method = request.method ?? 'GET';
+        await refusals.record(error, { method, url }).catch(() => undefined);
+      }
       respondWithError(response, error);
     }
   };
