@@ -68,6 +68,22 @@ describe.skipIf(skip)('dashboard against a running control plane with the CD eng
     return page;
   }
 
+  /** Sets the image of prod/checkout's Deployment with `kubectl set image`, as a person would. */
+  async function setImageByHand(image: string): Promise<{ namespace: string; name: string }> {
+    const workload = await kubectl([
+      'get',
+      'deployments',
+      '-A',
+      '-l',
+      `${appLabel}=prod.checkout`,
+      '-o',
+      'jsonpath={.items[0].metadata.namespace} {.items[0].metadata.name} {.items[0].spec.template.spec.containers[0].name}',
+    ]);
+    const [namespace, name, container] = workload.trim().split(' ') as [string, string, string];
+    await kubectl(['set', 'image', `deployment/${name}`, `${container}=${image}`, '-n', namespace]);
+    return { namespace, name };
+  }
+
   /** The real kubectl against the workspace's sandbox kubeconfig. */
   async function kubectl(args: string[]): Promise<string> {
     const context = ws.config.environments.find((e) => e.name === 'prod')!.cluster;
@@ -128,24 +144,7 @@ describe.skipIf(skip)('dashboard against a running control plane with the CD eng
       .poll(() => liveDiff.textContent())
       .toMatch(/Deployment\/\S+\s+live equals desired/);
 
-    const workload = await kubectl([
-      'get',
-      'deployments',
-      '-A',
-      '-l',
-      `${appLabel}=prod.checkout`,
-      '-o',
-      'jsonpath={.items[0].metadata.namespace} {.items[0].metadata.name} {.items[0].spec.template.spec.containers[0].name}',
-    ]);
-    const [namespace, name, container] = workload.trim().split(' ');
-    await kubectl([
-      'set',
-      'image',
-      `deployment/${name}`,
-      `${container}=nginx:latest`,
-      '-n',
-      namespace!,
-    ]);
+    const { namespace, name } = await setImageByHand('nginx:latest');
 
     const drift = page.locator('[data-testid=drift]').first();
     await drift.waitFor({ timeout: 30_000 });
@@ -164,24 +163,7 @@ describe.skipIf(skip)('dashboard against a running control plane with the CD eng
   it('shows desired against live field by field while the cluster differs', async () => {
     // With the engine stopped nothing reverts the edit, so the difference stays to be seen.
     await plane.cdEngine!.close();
-    const workload = await kubectl([
-      'get',
-      'deployments',
-      '-A',
-      '-l',
-      `${appLabel}=prod.checkout`,
-      '-o',
-      'jsonpath={.items[0].metadata.namespace} {.items[0].metadata.name} {.items[0].spec.template.spec.containers[0].name}',
-    ]);
-    const [namespace, name, container] = workload.trim().split(' ');
-    await kubectl([
-      'set',
-      'image',
-      `deployment/${name}`,
-      `${container}=nginx:1.27`,
-      '-n',
-      namespace!,
-    ]);
+    const { namespace, name } = await setImageByHand('nginx:1.27');
 
     const page = await signIn('carol');
     await page.evaluate(`location.hash = '#/apps/${APP}'`);
