@@ -47,7 +47,11 @@ describe('crashes: CD engine sync', () => {
       const victim = new Victim(program, [worldFile]);
       await victim.waitForLine((line) => line === 'ready');
       victim.go();
-      const { killed } = await victim.killAfter(between(random, 0, MAX_KILL_DELAY_MS));
+      // Every fourth kill waits for the sync to start, so some land inside a sync whatever the
+      // machine's speed; the others fall at seeded random points before, during or after it.
+      const delay = between(random, 0, MAX_KILL_DELAY_MS);
+      if (round % 4 === 0) await syncStarted(world, approvedCommit);
+      const { killed } = await victim.killAfter(round % 4 === 0 ? 0 : delay);
       expect(killed, victim.errors).toBe(true);
       totals.kills += 1;
 
@@ -98,6 +102,14 @@ describe('crashes: CD engine sync', () => {
     await expectNoDuplicateCompletions(world);
   });
 });
+
+/** Resolves once the ledger holds a `sync.started` for `commit`. */
+async function syncStarted(world: CdWorld, commit: string): Promise<void> {
+  await eventually(async () => {
+    const started = await world.ledger.list({ kind: 'sync.started' });
+    return started.some((e) => evidenceOf(e, 'sync.started')?.configCommit === commit) || undefined;
+  }, 30_000);
+}
 
 /** True when the commit's last sync was started and the kill came before its outcome. */
 async function syncLeftOpen(world: CdWorld, commit: string): Promise<boolean> {
