@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,11 +8,14 @@ import { GithubForge } from '../../src/adapters/github/index.ts';
 import { ServiceNowChangeSystem } from '../../src/adapters/servicenow/index.ts';
 import { VaultSecretBroker } from '../../src/adapters/vault/index.ts';
 import { changeManagementFor } from '../../src/change/index.ts';
+import { demoAppDir } from '../../src/delivery/defaults.ts';
 import { deliverDemoService } from '../../src/delivery/demo.ts';
+import { git, identityArgs } from '../../src/gitops/git.ts';
 import { createLogger } from '../../src/log.ts';
 import { startControlPlane, type ControlPlane } from '../../src/server/control-plane.ts';
 import { openWorkspace, type WorkspaceContext } from '../../src/workspace/context.ts';
 import { initWorkspace } from '../../src/workspace/init.ts';
+import { startCli } from '../support/cli.ts';
 import { DatadogEmulator } from '../emulators/datadog/server.ts';
 import { GithubEmulator } from '../emulators/github/server.ts';
 import { ServiceNowEmulator } from '../emulators/servicenow/server.ts';
@@ -189,6 +192,37 @@ describe('the golden path with GitHub, ServiceNow and Vault', () => {
       'the Datadog deployment marker',
     );
   }, 180_000);
+
+  it('delivers from the command line a CI job runs, as a pull request on GitHub', async () => {
+    // The source checkout a Jenkins or GitHub Actions job would have, with one commit.
+    const source = join(root, 'app');
+    cpSync(demoAppDir, source, { recursive: true, filter: (path) => !path.endsWith('junit.xml') });
+    await git(['init', '--quiet', '--initial-branch=main', '.'], { cwd: source });
+    await git(['add', '--all'], { cwd: source });
+    await git([...identityArgs('alice', 'alice@example.test'), 'commit', '-qm', 'Release'], {
+      cwd: source,
+    });
+    const pullsBefore = github.pulls.size;
+
+    // Asynchronously: the emulators it talks to serve from this process.
+    const child = startCli(
+      ['deliver', '--service', 'checkout', '--env', 'dev', '--source', source, '--author', 'alice'],
+      { env: { ...env, CHANGEPROOF_WORKSPACE: ws.paths.root } },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, stderr).toBe(0);
+
+    const result = JSON.parse(stdout) as { proposal: { id: string; commit: string } };
+    expect(github.pulls.size).toBe(pullsBefore + 1);
+    const pull = github.pulls.get(Number(result.proposal.id))!;
+    expect(pull).toMatchObject({ state: 'open', head: { sha: result.proposal.commit } });
+    const completed = await ws.ledger.list({ kind: 'delivery.completed' });
+    expect(completed.filter((e) => e.payload.proposal === result.proposal.id)).toHaveLength(1);
+  }, 120_000);
 
   it('takes GitHub webhooks on the raw body: a wrong signature is refused and recorded', async () => {
     const base = plane.endpoints.find((e) => e.name === 'control-plane')!.url;

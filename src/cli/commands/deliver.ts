@@ -3,7 +3,6 @@ import { Command, Option } from 'commander';
 import { scanPolicies } from '../../config/schema.ts';
 import { changeManagementFor } from '../../change/index.ts';
 import type { Forge } from '../../domain/forge.ts';
-import { UsageError } from '../../errors.ts';
 import { deliver } from '../../delivery/pipeline.ts';
 import { streamProgress } from '../../delivery/progress.ts';
 import { registryTargetOf } from '../../delivery/registry-target.ts';
@@ -70,13 +69,8 @@ export function deliverCommand(): Command {
     });
 }
 
+/** The workspace's forge: the embedded one, or GitHub when changeproof.yaml selects it. */
 function forgeOf(ws: WorkspaceContext): Forge {
-  if (ws.config.adapters.forge !== 'embedded') {
-    // TODO(#3): construct the GitHub forge here once the connected adapters are wired in one place.
-    throw new UsageError(
-      'deliver supports the embedded forge only so far; set adapters.forge: embedded',
-    );
-  }
   return changeManagementFor(ws).forge;
 }
 
