@@ -25,7 +25,8 @@ import type { DeliverRequest, DeliveryDeps, DeliveryResult } from './types.ts';
 
 /** Every credential a run holds: signing with the pipeline key and reading registry secrets. */
 const leaseScopes = ['sign:pipeline', 'read:registry/'];
-const leaseTtlSeconds = 900;
+/** The lease's lifetime unless the run asks for another: long enough for a build, no longer. */
+export const defaultLeaseTtlSeconds = 900;
 
 /**
  * `changeproof deliver`: test, build, SBOM, scan gate, push, sign, attest, propose. Each step
@@ -69,7 +70,7 @@ async function runSteps(context: RunContext): Promise<DeliveryResult> {
   context.lease = await context.deps.broker.openLease({
     holder: context.run.actor,
     scopes: leaseScopes,
-    ttlSeconds: leaseTtlSeconds,
+    ttlSeconds: context.request.leaseTtlSeconds ?? defaultLeaseTtlSeconds,
   });
   // The broker decides what a lease grants; a lease wider than asked must not reach a cluster.
   assertNoClusterCredentials([context.lease], probe);

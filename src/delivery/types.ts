@@ -31,6 +31,8 @@ export interface DeliverRequest {
   advisoriesDir?: string;
   /** SLSA `builder.id`; derived from the CI environment by default. */
   builderId?: string;
+  /** How long the run's broker lease lives, in seconds; 900 (15 minutes) by default. */
+  leaseTtlSeconds?: number;
 }
 
 /** The ports and settings a run uses; passed in, never reached for. */

@@ -69,6 +69,35 @@ describe('changeproof deliver', () => {
       proposal: { id: '1' },
       clusterCredentialsHeld: false,
     });
+    // The run's only credential: a broker lease of 15 minutes, revoked at its end.
+    const [lease] = await fixture.ws.ledger.list({ kind: 'broker.lease.opened' });
+    expect(evidenceOf(lease!, 'broker.lease.opened')).toMatchObject({ ttlSeconds: 900 });
+    const revoked = await fixture.ws.ledger.list({ kind: 'broker.lease.revoked' });
+    expect(revoked.map((e) => e.payload.id)).toContain(lease!.payload.id);
+  });
+
+  it('opens the lease for --lease-ttl, and refuses one outside 1m to 1h before anything runs', async () => {
+    const args = ['--workspace', fixture.ws.paths.root, 'deliver', '--service', 'checkout'];
+    const before = (await fixture.ws.ledger.head())?.seq ?? 0;
+    const refused = await runCliAsync([...args, '--env', 'dev', '--lease-ttl', '2h']);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr.trim().split('\n')).toEqual([
+      'changeproof: --lease-ttl 2h is not between 1m and 1h; give e.g. 15m or 900s',
+    ]);
+    expect((await fixture.ws.ledger.head())?.seq ?? 0).toBe(before);
+
+    const result = await runCliAsync([
+      ...args,
+      '--env',
+      'staging',
+      '--source',
+      fixture.appDir,
+      '--lease-ttl',
+      '5m',
+    ]);
+    expect(result.status, result.stderr).toBe(0);
+    const opened = await fixture.ws.ledger.list({ kind: 'broker.lease.opened', afterSeq: before });
+    expect(opened.map((e) => evidenceOf(e, 'broker.lease.opened')!.ttlSeconds)).toEqual([300]);
   });
 
   it('refuses a dirty tree in one line with exit 1 and a ledger entry', async () => {

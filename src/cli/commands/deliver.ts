@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { scanPolicies } from '../../config/schema.ts';
 import { changeManagementFor } from '../../change/index.ts';
 import type { Forge } from '../../domain/forge.ts';
+import { UsageError } from '../../errors.ts';
 import { deliver } from '../../delivery/pipeline.ts';
 import { streamProgress } from '../../delivery/progress.ts';
 import { registryTargetOf } from '../../delivery/registry-target.ts';
@@ -37,6 +38,7 @@ export function deliverCommand(): Command {
     .option('--config-repo <url>', "clone and push the config repo here instead of the forge's")
     .option('--author <name>', 'who the proposal is opened as', 'pipeline')
     .option('--advisories <dir>', 'OSV advisories for the scan gate (default: the bundled set)')
+    .option('--lease-ttl <duration>', "lifetime of the run's broker lease, 1m to 1h", '15m')
     .action(async (options, command: Command) => {
       const context = commandContext(command);
       const result = await withWorkspace(context, (ws) =>
@@ -53,6 +55,7 @@ export function deliverCommand(): Command {
             ...(options.scanPolicy ? { scanPolicy: options.scanPolicy } : {}),
             ...(options.configRepo ? { configRepoUrl: options.configRepo } : {}),
             ...(options.advisories ? { advisoriesDir: resolve(options.advisories) } : {}),
+            leaseTtlSeconds: leaseTtlSeconds(options.leaseTtl),
           },
           {
             config: ws.config,
@@ -72,6 +75,21 @@ export function deliverCommand(): Command {
 /** The workspace's forge: the embedded one, or GitHub when changeproof.yaml selects it. */
 function forgeOf(ws: WorkspaceContext): Forge {
   return changeManagementFor(ws).forge;
+}
+
+/**
+ * `--lease-ttl` in seconds. Short by design: a lease outliving its run is a credential lying
+ * around, and one shorter than a minute would expire under an ordinary build.
+ */
+function leaseTtlSeconds(value: string): number {
+  const match = /^(\d+)(s|m|h)$/.exec(value);
+  const seconds = match
+    ? Number(match[1]) * { s: 1, m: 60, h: 3600 }[match[2] as 's' | 'm' | 'h']
+    : 0;
+  if (seconds < 60 || seconds > 3600) {
+    throw new UsageError(`--lease-ttl ${value} is not between 1m and 1h; give e.g. 15m or 900s`);
+  }
+  return seconds;
 }
 
 function collect(value: string, previous: string[]): string[] {
