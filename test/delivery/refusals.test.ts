@@ -168,6 +168,36 @@ describe('deliver refuses bad input', () => {
     await expectNothingPushedOrProposed();
   });
 
+  it('blocks on a critical finding another scanner reported in SARIF (--sarif)', async () => {
+    const sarif = join(fixture.root, 'trivy.sarif');
+    const rule = { id: 'CVE-2026-0001', properties: { 'security-severity': '9.8' } };
+    writeFileSync(
+      sarif,
+      JSON.stringify({
+        version: '2.1.0',
+        runs: [
+          {
+            tool: { driver: { name: 'Trivy', rules: [rule] } },
+            results: [
+              {
+                ruleId: rule.id,
+                level: 'error',
+                message: { text: 'openssl: remote code execution' },
+              },
+            ],
+          },
+        ],
+      }),
+    );
+
+    const { error, failed } = await refused({ sarifFiles: [sarif] });
+
+    expect(error.code).toBe('SCAN_BLOCKED');
+    expect(error.message).toMatch(/1 critical.*CVE-2026-0001/);
+    expect(failed.step).toBe('scan');
+    await expectNothingPushedOrProposed();
+  });
+
   it('stops at an overlay without an images: entry for the service', async () => {
     const scratch = mkdtempSync(join(fixture.root, 'config-'));
     await git(['clone', '--quiet', fixture.ws.paths.configRepo, scratch], { cwd: fixture.root });
