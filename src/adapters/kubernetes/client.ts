@@ -1,7 +1,7 @@
 import type { KubeObject } from '../../gitops/render.ts';
 import type { KubeClientConfig } from './config.ts';
 import { KubeError } from './errors.ts';
-import { KubeTransport } from './transport.ts';
+import { KubeTransport, type TransportOptions } from './transport.ts';
 import { startWatch, type WatchHandle, type WatchOptions } from './watch.ts';
 
 /*
@@ -10,7 +10,8 @@ import { startWatch, type WatchHandle, type WatchOptions } from './watch.ts';
  * error codes and 5xx kept apart as upstream faults. client-node 1.x brings node-fetch, ws,
  * openid-client, tar-fs and jsonpath-plus for that and reports failures as untyped ApiExceptions.
  * The protocol is the same either way, so the same code runs against the sandbox and any cluster
- * (kubeconfig with token, client certificate or CA, or the pod's service account).
+ * (kubeconfig with token, client certificate, CA or credential plugin, or the pod's service
+ * account).
  */
 
 /** Where a kind lives on the API server. */
@@ -61,9 +62,9 @@ export class KubeClient {
 
   constructor(
     readonly config: KubeClientConfig,
-    options: { timeoutMs?: number } = {},
+    options: TransportOptions = {},
   ) {
-    this.transport = new KubeTransport(config, options.timeoutMs);
+    this.transport = new KubeTransport(config, options);
   }
 
   /** The resource a kind is served as; UNKNOWN_KIND when the cluster does not serve it. */
