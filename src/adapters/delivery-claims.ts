@@ -1,4 +1,6 @@
+import type { Kysely } from 'kysely';
 import type { Store } from '../store/open.ts';
+import type { Database } from '../store/schema.ts';
 
 /**
  * Claims on webhook deliveries, so that a delivery is handled once however many receivers get it.
@@ -8,6 +10,11 @@ import type { Store } from '../store/open.ts';
 export interface DeliveryClaims {
   /** True when this caller now holds the delivery; false when another holds or handled it. */
   claim(delivery: string): Promise<boolean>;
+  /**
+   * The same claim made with `db`, a transaction of the same store: it commits with whatever
+   * else that transaction writes (the delivery's evidence), or not at all.
+   */
+  claimIn(db: Kysely<Database>, delivery: string): Promise<boolean>;
   /** Gives up a claim whose handling failed. */
   release(delivery: string): Promise<void>;
 }
@@ -40,15 +47,19 @@ export class StoreDeliveryClaims implements DeliveryClaims {
     this.clock = options.clock ?? (() => new Date());
   }
 
-  async claim(delivery: string): Promise<boolean> {
+  claim(delivery: string): Promise<boolean> {
+    return this.claimIn(this.store.db, delivery);
+  }
+
+  async claimIn(db: Kysely<Database>, delivery: string): Promise<boolean> {
     const now = this.clock();
-    const inserted = await this.store.db
+    const inserted = await db
       .insertInto('webhook_deliveries')
       .values({ source: this.source, delivery, claimed_at: now.toISOString() })
       .onConflict((conflict) => conflict.columns(['source', 'delivery']).doNothing())
       .executeTakeFirst();
     if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return true;
-    return this.takeOverStale(delivery, now);
+    return this.takeOverStale(db, delivery, now);
   }
 
   async release(delivery: string): Promise<void> {
@@ -60,9 +71,9 @@ export class StoreDeliveryClaims implements DeliveryClaims {
   }
 
   /** Re-takes an expired claim; the condition on claimed_at lets only one taker win. */
-  private async takeOverStale(delivery: string, now: Date): Promise<boolean> {
+  private async takeOverStale(db: Kysely<Database>, delivery: string, now: Date): Promise<boolean> {
     const staleBefore = new Date(now.getTime() - this.staleAfterMs).toISOString();
-    const updated = await this.store.db
+    const updated = await db
       .updateTable('webhook_deliveries')
       .set({ claimed_at: now.toISOString() })
       .where('source', '=', this.source)

@@ -10,11 +10,18 @@ import { forEachEntryRow, rowToCheckpoint, rowToEntry } from './rows.ts';
 import { MerkleAccumulator, MerkleTree, leafHash, verifyConsistency } from './merkle.ts';
 
 interface PendingAppend {
-  record: LedgerRecord;
-  payloadJson: string;
-  resolve(entry: LedgerEntry): void;
+  records: LedgerRecord[];
+  payloadJsons: string[];
+  when?: AppendCondition;
+  resolve(entries: LedgerEntry[] | undefined): void;
   reject(error: unknown): void;
 }
+
+/**
+ * Decides, inside the transaction that would write the entries and holding the store's write
+ * lock, whether they are written; what it writes commits or rolls back with them.
+ */
+export type AppendCondition = (db: Kysely<Database>) => Promise<boolean>;
 
 export interface ListQuery {
   kind?: string;
@@ -65,16 +72,27 @@ export class Ledger {
   ) {}
 
   /** Appends one decision; resolves once it is committed. */
-  append(record: LedgerRecord): Promise<LedgerEntry> {
-    let payloadJson: string;
+  async append(record: LedgerRecord): Promise<LedgerEntry> {
+    const [entry] = (await this.appendAll([record]))!;
+    return entry!;
+  }
+
+  /**
+   * Appends `records` as consecutive entries of one transaction, group-committed like
+   * {@link append}. With `when`, they are written only if it resolves true inside that
+   * transaction, so a caller can make its own write (a delivery claim) atomic with its evidence.
+   * Resolves to the committed entries, or undefined when `when` declined.
+   */
+  appendAll(records: LedgerRecord[], when?: AppendCondition): Promise<LedgerEntry[] | undefined> {
+    let payloadJsons: string[];
     try {
-      assertRecord(record);
-      payloadJson = canonicalize(record.payload);
+      records.forEach(assertRecord);
+      payloadJsons = records.map((record) => canonicalize(record.payload));
     } catch (error) {
       return Promise.reject(error);
     }
     return new Promise((resolve, reject) => {
-      this.pending.push({ record, payloadJson, resolve, reject });
+      this.pending.push({ records, payloadJsons, ...(when ? { when } : {}), resolve, reject });
       if (!this.flushing) void this.flush();
     });
   }
@@ -246,13 +264,14 @@ export class Ledger {
 
   private async flush(): Promise<void> {
     this.flushing = true;
-    // Let appends issued in the same tick join the first batch.
-    await Promise.resolve();
+    // Let appends issued until the event loop's next turn join the first batch: requests that
+    // arrived together are each handled in their own callback, and would else commit one by one.
+    await new Promise((resolve) => setImmediate(resolve));
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, BATCH_LIMIT);
       try {
         const entries = await this.store.exclusive((db) => this.writeBatch(db, batch));
-        batch.forEach((item, index) => item.resolve(entries[index]!));
+        batch.forEach((item, index) => item.resolve(entries[index]));
       } catch (error) {
         batch.forEach((item) => item.reject(error));
       }
@@ -260,31 +279,45 @@ export class Ledger {
     this.flushing = false;
   }
 
-  private async writeBatch(db: Kysely<Database>, batch: PendingAppend[]): Promise<LedgerEntry[]> {
+  private async writeBatch(
+    db: Kysely<Database>,
+    batch: PendingAppend[],
+  ): Promise<(LedgerEntry[] | undefined)[]> {
     let previous = await readHead(db);
     const time = this.clock().toISOString();
-    const rows: LedgerEntryRow[] = batch.map(({ record, payloadJson }) => {
-      const parts = {
-        seq: previous ? previous.seq + 1 : 1,
-        time,
-        kind: record.kind,
-        subject: record.subject,
-        actor: record.actor,
-        payloadJson,
-        prev: previous ? previous.hash : GENESIS_HASH,
-      };
-      const hash = hashStoredEntry(parts);
-      previous = { seq: parts.seq, hash };
-      const { payloadJson: payload, ...rest } = parts;
-      return { ...rest, payload, hash };
-    });
+    const rows: LedgerEntryRow[] = [];
+    const spans: ({ start: number; end: number } | undefined)[] = [];
+    for (const { records, payloadJsons, when } of batch) {
+      if (when && !(await when(db))) {
+        spans.push(undefined);
+        continue;
+      }
+      const start = rows.length;
+      records.forEach((record, index) => {
+        const parts = {
+          seq: previous ? previous.seq + 1 : 1,
+          time,
+          kind: record.kind,
+          subject: record.subject,
+          actor: record.actor,
+          payloadJson: payloadJsons[index]!,
+          prev: previous ? previous.hash : GENESIS_HASH,
+        };
+        const hash = hashStoredEntry(parts);
+        previous = { seq: parts.seq, hash };
+        const { payloadJson: payload, ...rest } = parts;
+        rows.push({ ...rest, payload, hash });
+      });
+      spans.push({ start, end: rows.length });
+    }
     for (let i = 0; i < rows.length; i += 100) {
       await db
         .insertInto('ledger_entries')
         .values(rows.slice(i, i + 100))
         .execute();
     }
-    return rows.map(rowToEntry);
+    const entries = rows.map(rowToEntry);
+    return spans.map((span) => span && entries.slice(span.start, span.end));
   }
 }
 

@@ -106,6 +106,19 @@ export class GithubForge implements GovernedForge {
     return filter.state ? proposals.filter((p) => p.state === filter.state) : proposals;
   }
 
+  /**
+   * The id of the open proposal whose head is `branch`, from GitHub's pull request list alone:
+   * a push webhook needs only that, not every proposal's files and ledger history.
+   */
+  async openProposalOnBranch(branch: string): Promise<string | undefined> {
+    const pulls = await this.api.listAll(pullRequestSchema, this.api.repoPath('/pulls?state=open'));
+    const open = pulls.find(
+      (pull) =>
+        pull.head.ref === branch && pull.state === 'open' && !pull.merged && !pull.merged_at,
+    );
+    return open && String(open.number);
+  }
+
   async recordPush(id: string, pusher: string): Promise<Proposal> {
     const proposal = await this.getProposal(id);
     const reviews = await this.listReviews(id);

@@ -1,7 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import type { z } from 'zod';
-import { recordEvidence } from '../../domain/evidence.ts';
+import type { EvidencePayloads } from '../../domain/evidence.ts';
+import type { LedgerRecord } from '../../ledger/entry.ts';
 import type { Ledger } from '../../ledger/ledger.ts';
+import type { Database } from '../../store/schema.ts';
 import type { DeliveryClaims } from '../delivery-claims.ts';
 import type { GithubForge } from './index.ts';
 import { snapshotApprovals } from './approvals.ts';
@@ -33,6 +36,11 @@ export function signWebhook(secret: string, body: Buffer | string): string {
  * looked up in the ledger, so a restart does not forget one), and records what happened. A
  * delivery with a missing or wrong signature is answered 401, recorded as rejected, and changes
  * nothing.
+ *
+ * A delivery whose evidence follows from its payload alone (a review, or an event that changes
+ * nothing) is claimed and recorded in one transaction, group-committed with the deliveries that
+ * arrived with it: it is recorded once and whole, or not at all and taken again on redelivery.
+ * Pushes and pull request events read GitHub first, so they are claimed before handling.
  */
 export class GithubWebhookReceiver {
   constructor(
@@ -68,18 +76,15 @@ export class GithubWebhookReceiver {
     } catch {
       return { status: 400, outcome: 'rejected', reason: 'the payload is not JSON' };
     }
+    const evidence = this.selfContained(event, body);
+    if (evidence) return this.recordClaimed(id, event, evidence);
     // Claimed before handling: the same id arriving meanwhile, at this replica or another, is a
     // duplicate, never handled twice.
     if (!(await this.options.claims.claim(id))) return { status: 202, outcome: 'duplicate' };
     try {
       if (await this.recordedBefore(id)) return { status: 202, outcome: 'duplicate' };
       const recorded = await this.dispatch(event, body);
-      await this.options.ledger.append({
-        kind: 'webhook.received',
-        subject: `webhook:github:${id}`,
-        actor: 'system:github-webhook',
-        payload: { delivery: id, event, recorded },
-      });
+      await this.options.ledger.append(receiptOf(id, event, recorded));
       return { status: 202, outcome: recorded ? 'recorded' : 'ignored' };
     } catch (error) {
       // Not handled: GitHub's redelivery of this id must be taken, not dropped as a duplicate.
@@ -99,6 +104,35 @@ export class GithubWebhookReceiver {
     return undefined;
   }
 
+  /**
+   * Claims and records a self-contained delivery in one transaction: its evidence and its receipt
+   * are written only if the claim is taken there and no receipt exists yet.
+   */
+  private async recordClaimed(
+    id: string,
+    event: string,
+    evidence: LedgerRecord[],
+  ): Promise<WebhookOutcome> {
+    const recorded = evidence.length > 0;
+    const entries = await this.options.ledger.appendAll(
+      [...evidence, receiptOf(id, event, recorded)],
+      async (db) => (await this.options.claims.claimIn(db, id)) && !(await hasReceipt(db, id)),
+    );
+    if (!entries) return { status: 202, outcome: 'duplicate' };
+    return { status: 202, outcome: recorded ? 'recorded' : 'ignored' };
+  }
+
+  /**
+   * The evidence a delivery yields when its payload alone decides it (none for an event that
+   * changes nothing); undefined when handling has to read GitHub or the ledger first.
+   */
+  private selfContained(event: string, body: unknown): LedgerRecord[] | undefined {
+    if (event === 'pull_request' || event === 'push') return undefined;
+    if (event !== 'pull_request_review') return [];
+    const review = this.reviewOf(parse(pullRequestReviewEventSchema, body));
+    return review ? [reviewedRecord(review)] : [];
+  }
+
   /** True when the ledger holds the delivery: handled before a restart. */
   private async recordedBefore(id: string): Promise<boolean> {
     const entries = await this.options.ledger.list({
@@ -112,8 +146,6 @@ export class GithubWebhookReceiver {
   /** True when the event was recorded as evidence. */
   private async dispatch(event: string, body: unknown): Promise<boolean> {
     if (event === 'pull_request') return this.onPullRequest(parse(pullRequestEventSchema, body));
-    if (event === 'pull_request_review')
-      return this.onReview(parse(pullRequestReviewEventSchema, body));
     if (event === 'push') return this.onPush(parse(pushEventSchema, body));
     return false;
   }
@@ -158,46 +190,78 @@ export class GithubWebhookReceiver {
     return 'normal';
   }
 
-  private async onReview(event?: z.infer<typeof pullRequestReviewEventSchema>): Promise<boolean> {
-    if (!event || event.action !== 'submitted') return false;
-    const id = String(event.pull_request.number);
-    const review = toReview(id, event.review, (login) => this.userOf(login));
-    if (review.state === 'dismissed') return false;
-    await recordEvidence(
-      this.options.ledger,
-      'proposal.reviewed',
-      `proposal:${id}`,
-      review.reviewer,
-      {
-        proposal: id,
-        reviewer: review.reviewer,
-        roles: [],
-        state: review.state,
-        commit: review.commit,
-      },
+  /** The submitted review a `pull_request_review` event reports; undefined for other actions. */
+  private reviewOf(
+    event?: z.infer<typeof pullRequestReviewEventSchema>,
+  ): SubmittedReview | undefined {
+    if (!event || event.action !== 'submitted') return undefined;
+    const review = toReview(String(event.pull_request.number), event.review, (login) =>
+      this.userOf(login),
     );
-    return true;
+    return review.state === 'dismissed' ? undefined : { ...review, state: review.state };
   }
 
   private async onPush(event?: z.infer<typeof pushEventSchema>): Promise<boolean> {
     if (!event) return false;
     const branch = event.ref.replace(/^refs\/heads\//, '');
-    const open = await this.options.forge.listProposals({ state: 'open' });
-    const proposal = open.find((p) => p.branch === branch);
+    const proposal = await this.options.forge.openProposalOnBranch(branch);
     if (!proposal) return false;
     // GitHub also sends pull_request.synchronize for the same push; record it once.
     const pushes = await this.options.ledger.list({
       kind: 'proposal.pushed',
-      subject: `proposal:${proposal.id}`,
+      subject: `proposal:${proposal}`,
     });
     if (pushes.some((entry) => entry.payload.headCommit === event.after)) return false;
-    await this.options.forge.recordPush(proposal.id, this.userOf(event.pusher.name));
+    await this.options.forge.recordPush(proposal, this.userOf(event.pusher.name));
     return true;
   }
 
   private userOf(login: string): string {
     return this.options.userOf?.(login) ?? login;
   }
+}
+
+type SubmittedReview = ReturnType<typeof toReview> & {
+  state: EvidencePayloads['proposal.reviewed']['state'];
+};
+
+/** The `proposal.reviewed` evidence of a review submitted on GitHub. */
+function reviewedRecord(review: SubmittedReview): LedgerRecord {
+  const payload: EvidencePayloads['proposal.reviewed'] = {
+    proposal: review.proposal,
+    reviewer: review.reviewer,
+    roles: [],
+    state: review.state,
+    commit: review.commit,
+  };
+  return {
+    kind: 'proposal.reviewed',
+    subject: `proposal:${review.proposal}`,
+    actor: review.reviewer,
+    payload,
+  };
+}
+
+/** The receipt of a handled delivery: what lets a restart, or another replica, know it. */
+function receiptOf(id: string, event: string, recorded: boolean): LedgerRecord {
+  return {
+    kind: 'webhook.received',
+    subject: `webhook:github:${id}`,
+    actor: 'system:github-webhook',
+    payload: { delivery: id, event, recorded },
+  };
+}
+
+/** True when `db` holds the delivery's receipt. */
+async function hasReceipt(db: Kysely<Database>, id: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('ledger_entries')
+    .select('seq')
+    .where('kind', '=', 'webhook.received')
+    .where('subject', '=', `webhook:github:${id}`)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 function header(delivery: WebhookDelivery, name: string): string | undefined {
