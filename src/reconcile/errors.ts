@@ -14,6 +14,7 @@ export type ReconcileErrorCode =
   | 'UNHEALTHY'
   | 'APP_UNKNOWN'
   | 'DEPLOYMENT_UNKNOWN'
-  | 'NOTHING_TO_ROLL_BACK';
+  | 'NOTHING_TO_ROLL_BACK'
+  | 'INCIDENT_UNKNOWN';
 
 export class ReconcileError extends ChangeproofError<ReconcileErrorCode> {}

@@ -1,5 +1,6 @@
 import { evidenceOf, recordEvidence } from '../domain/evidence.ts';
 import type { Ledger } from '../ledger/ledger.ts';
+import { ReconcileError } from './errors.ts';
 
 /** What the CD plane tells change management about one sync. */
 export interface DeploymentOutcome {
@@ -36,7 +37,21 @@ export interface IncidentSink {
     summary: string;
     link: string;
   }): Promise<string>;
+  /**
+   * Resolves an incident this sink's system of record knows. An incident that was never opened
+   * is refused with `INCIDENT_UNKNOWN` and nothing is recorded: a resolution of nothing would be
+   * false evidence of incident response.
+   */
   resolve(incident: string, resolution: string): Promise<void>;
+}
+
+/** The refusal every {@link IncidentSink} gives for an incident it has no record of. */
+export function unknownIncident(incident: string, systemOfRecord: string): ReconcileError {
+  return new ReconcileError(
+    'INCIDENT_UNKNOWN',
+    `incident ${incident} was never opened in ${systemOfRecord}; resolve only ids open() returned`,
+    { category: 'not-found', details: { incident } },
+  );
 }
 
 /** Finds the change through `proposal.merged` evidence; the lifecycle hooks do nothing. */
@@ -69,7 +84,10 @@ export function ledgerIncidentSink(ledger: Ledger, actor = 'system:cd-engine'): 
       return id;
     },
     async resolve(incident, resolution) {
-      await recordEvidence(ledger, 'incident.resolved', `incident:${incident}`, actor, {
+      const subject = `incident:${incident}`;
+      const [opened] = await ledger.list({ kind: 'incident.opened', subject, limit: 1 });
+      if (!opened) throw unknownIncident(incident, 'the ledger');
+      await recordEvidence(ledger, 'incident.resolved', subject, actor, {
         incident,
         resolution,
       });

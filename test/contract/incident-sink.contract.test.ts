@@ -148,4 +148,25 @@ describe.each(implementations)('IncidentSink contract: %s', (_, create) => {
       { incident: id, resolution: 'reverted by self-heal' },
     ]);
   });
+
+  it('refuses to resolve an incident that was never opened, and records no resolution', async () => {
+    const known = await subject.sink.open({
+      app: 'prod/payments',
+      cause: 'drift',
+      summary: 'a real one',
+      link: 'ledger:9',
+    });
+    const before = await subject.ledger.list({ kind: 'incident.resolved' });
+
+    for (const never of ['INC9999999', `${known}-typo`, `${known}^ORactive=true`]) {
+      await expect(subject.sink.resolve(never, 'reverted by self-heal')).rejects.toMatchObject({
+        code: 'INCIDENT_UNKNOWN',
+        category: 'not-found',
+      });
+      expect(await subject.state(never)).toBe('unknown');
+    }
+
+    expect(await subject.state(known)).toBe('open');
+    expect(await subject.ledger.list({ kind: 'incident.resolved' })).toEqual(before);
+  });
 });

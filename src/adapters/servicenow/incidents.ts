@@ -1,6 +1,6 @@
 import { recordEvidence } from '../../domain/evidence.ts';
 import type { Ledger } from '../../ledger/ledger.ts';
-import type { IncidentSink } from '../../reconcile/ports.ts';
+import { unknownIncident, type IncidentSink } from '../../reconcile/ports.ts';
 import { ServiceNowClient, type ServiceNowClientOptions } from './client.ts';
 import { fieldValue, listResultSchema, singleResultSchema } from './schema.ts';
 
@@ -67,8 +67,9 @@ export class ServiceNowIncidentSink implements IncidentSink {
       path: TABLE,
       query: { sysparm_query: `number=${incident}`, sysparm_limit: 1 },
     });
-    const [record] = found.result;
-    if (!record) return;
+    // Only an exact number match counts, so an id carrying query syntax resolves nothing else.
+    const record = found.result.find((r) => fieldValue(r, 'number') === incident);
+    if (!record) throw unknownIncident(incident, 'ServiceNow');
     await this.client.call(singleResultSchema, {
       method: 'PATCH',
       path: `${TABLE}/${fieldValue(record, 'sys_id')}`,
