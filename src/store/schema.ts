@@ -16,6 +16,10 @@ export interface Database {
   webhook_deliveries: WebhookDeliveryRow;
 }
 
+/**
+ * One ledger entry. Indexed by kind, by subject, and by (kind, subject, seq) for the ordered
+ * lookups `Ledger.list({ kind, subject })` makes (migration 0006).
+ */
 export interface LedgerEntryRow {
   seq: number;
   time: string;

@@ -4,6 +4,7 @@ import { secretLeaseTable } from './0002-secret-leases.ts';
 import { forgeTables } from './0003-forge.ts';
 import { changeTables } from './0004-changes.ts';
 import { webhookDeliveryTable } from './0005-webhook-deliveries.ts';
+import { ledgerKindSubjectIndex } from './0006-ledger-kind-subject.ts';
 
 /**
  * Every migration, in order. A released migration never changes: a new need is a new file here,
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '0003-forge': forgeTables,
   '0004-changes': changeTables,
   '0005-webhook-deliveries': webhookDeliveryTable,
+  '0006-ledger-kind-subject': ledgerKindSubjectIndex,
 };
 
 export const migrationProvider: MigrationProvider = {
