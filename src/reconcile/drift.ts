@@ -76,8 +76,12 @@ export class DriftDetector {
       const handle = await this.deps.client(cluster).watch(object.apiVersion, object.kind, {
         labelSelector: `${managedByLabel}=${fieldManager}`,
         onEvent: (type, live) => {
-          if (type === 'DELETED') void this.onDeleted(live);
-          else void this.check(live);
+          // A failed check (the ledger or the incident system refusing) is reported, never left
+          // as an unhandled rejection that would end the process.
+          const handled = type === 'DELETED' ? this.onDeleted(live) : this.check(live);
+          handled.catch((error: unknown) =>
+            this.deps.onError?.(error, `drift check of ${objectKey(live)}: ${messageOf(error)}`),
+          );
         },
         onError: (error) => this.deps.onError?.(error, `watch ${object.kind} on ${cluster}`),
       });
