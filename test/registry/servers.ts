@@ -50,9 +50,11 @@ export async function freePort(): Promise<number> {
 
 /**
  * The Debian `docker-registry` (CNCF distribution 2.x) on a loopback port, storing under a
- * temporary directory, with deletes enabled.
+ * temporary directory, with deletes enabled unless `deleteEnabled` is false.
  */
-export async function startDockerRegistry(): Promise<{ host: string; stop: () => Promise<void> }> {
+export async function startDockerRegistry(
+  options: { deleteEnabled?: boolean } = {},
+): Promise<{ host: string; stop: () => Promise<void> }> {
   const directory = temporaryDirectory('docker-registry-');
   const port = await freePort();
   const config = join(directory.path, 'config.yml');
@@ -63,7 +65,7 @@ export async function startDockerRegistry(): Promise<{ host: string; stop: () =>
       'log: { level: error }',
       'storage:',
       `  filesystem: { rootdirectory: ${join(directory.path, 'data')} }`,
-      '  delete: { enabled: true }',
+      `  delete: { enabled: ${options.deleteEnabled ?? true} }`,
       `http: { addr: "127.0.0.1:${port}" }`,
       '',
     ].join('\n'),

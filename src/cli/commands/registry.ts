@@ -1,14 +1,20 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { durationMs } from '../../config/schema.ts';
-import { ChangeproofError, UsageError } from '../../errors.ts';
-import { runningRegistry } from '../../delivery/registry-target.ts';
+import { registryClientFor } from '../../delivery/registry-access.ts';
+import { registryTargetOf, runningRegistry } from '../../delivery/registry-target.ts';
 import { openRegistryStorage } from '../../embedded/registry/index.ts';
-import { pruneRegistry, type PruneDecision } from '../../supply-chain/lifecycle/index.ts';
+import {
+  pruneRegistry,
+  pruneRemoteRegistry,
+  type PruneDecision,
+  type PrunePolicy,
+  type PruneResult,
+} from '../../supply-chain/lifecycle/index.ts';
 import type { WorkspaceContext } from '../../workspace/context.ts';
 import { commandContext, withWorkspace } from '../context.ts';
 import { printRows, printValue } from '../output.ts';
 
-/** `changeproof registry`: maintenance of the embedded OCI registry. */
+/** `changeproof registry`: maintenance of the OCI registry. */
 export function registryCommand(): Command {
   const registry = new Command('registry').description('maintain the embedded OCI registry');
 
@@ -23,18 +29,22 @@ export function registryCommand(): Command {
     .option('--untagged-grace <duration>', 'untagged images younger than this stay', duration, '1h')
     .action(async (options, command: Command) => {
       const context = commandContext(command);
+      const policy = {
+        maxAgeMs: durationMs(options.maxAge),
+        keep: options.keep,
+        untaggedGraceMs: durationMs(options.untaggedGrace),
+      };
+      const dryRun = options.dryRun === true;
+      let overHttp = false;
       const result = await withWorkspace(context, async (ws) => {
-        assertLocalRegistry(ws, options.dryRun === true);
+        overHttp = servedElsewhere(ws);
+        if (overHttp) return pruneOverHttp(ws, policy, dryRun);
         return pruneRegistry({
           storage: openRegistryStorage(ws.paths.registryDir),
           ledger: ws.ledger,
           config: ws.config,
-          dryRun: options.dryRun === true,
-          policy: {
-            maxAgeMs: durationMs(options.maxAge),
-            keep: options.keep,
-            untaggedGraceMs: durationMs(options.untaggedGrace),
-          },
+          dryRun,
+          policy,
         });
       });
       if (context.output !== 'table') return printValue(result, context.output);
@@ -55,7 +65,7 @@ export function registryCommand(): Command {
       );
       process.stdout.write(
         `${result.dryRun ? 'would delete' : 'deleted'} ${result.deleted}, kept ${result.kept}` +
-          `${result.dryRun ? '' : `, freed ${result.freedBytes} bytes`}` +
+          `${result.dryRun ? '' : overHttp ? ', blobs go at the registry garbage collection' : `, freed ${result.freedBytes} bytes`}` +
           ` (${result.protectedImages} image(s) protected by production deployments)\n`,
       );
     });
@@ -64,22 +74,39 @@ export function registryCommand(): Command {
 }
 
 /**
- * Prune edits the embedded registry's files directly, which is only safe while no other process
- * serves them; a dry run only reads.
+ * Whether prune must go through the distribution API: always for a connected registry, and for
+ * the embedded one while another process (`changeproof up`) serves it, since editing its files
+ * under a running server is unsafe. Otherwise prune works on the embedded storage directly.
  */
-function assertLocalRegistry(ws: WorkspaceContext, dryRun: boolean): void {
-  if (ws.config.adapters.registry !== 'embedded') {
-    // TODO(#3): prune a connected registry through the distribution API (tag list and DELETE).
-    throw new UsageError(
-      "registry prune works on the embedded registry only; use your registry's lifecycle rules",
-    );
-  }
+function servedElsewhere(ws: WorkspaceContext): boolean {
+  if (ws.config.adapters.registry !== 'embedded') return true;
   const running = runningRegistry(ws);
-  if (!dryRun && running?.pid && running.pid !== process.pid && isAlive(running.pid)) {
-    throw new ChangeproofError(
-      'REGISTRY_RUNNING',
-      `the embedded registry is being served by process ${running.pid}; stop changeproof up, then prune (or pass --dry-run)`,
-    );
+  return Boolean(running?.pid && running.pid !== process.pid && isAlive(running.pid));
+}
+
+/** Prunes through the distribution API, with credentials read through a short broker lease. */
+async function pruneOverHttp(
+  ws: WorkspaceContext,
+  policy: PrunePolicy,
+  dryRun: boolean,
+): Promise<PruneResult> {
+  const target = registryTargetOf(ws);
+  const lease = await ws.broker.openLease({
+    holder: 'system:registry-prune',
+    scopes: ['read:registry/'],
+    ttlSeconds: 900,
+  });
+  try {
+    const client = await registryClientFor(target, ws.broker, lease.id);
+    return await pruneRemoteRegistry({
+      client,
+      ledger: ws.ledger,
+      config: ws.config,
+      policy,
+      dryRun,
+    });
+  } finally {
+    await ws.broker.revokeLease(lease.id);
   }
 }
 

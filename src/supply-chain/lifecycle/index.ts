@@ -5,3 +5,4 @@ export {
   type ProtectedImage,
 } from './prune-policy.ts';
 export { productionImages, pruneRegistry, type PruneResult } from './prune.ts';
+export { pruneRemoteRegistry } from './prune-remote.ts';

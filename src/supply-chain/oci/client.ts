@@ -165,6 +165,66 @@ export class RegistryClient {
     return tags;
   }
 
+  /**
+   * The repositories `GET /v2/_catalog` names, following `Link` pages; `undefined` when the
+   * registry offers no catalog (404) or will not show it to these credentials (401, 403), as
+   * many hosted registries do.
+   */
+  async listRepositories(): Promise<string[] | undefined> {
+    const names: string[] = [];
+    let next: string | undefined = '/v2/_catalog';
+    while (next) {
+      let response;
+      try {
+        response = await this.transport.request('GET', next);
+      } catch (error) {
+        if (error instanceof RegistryError && error.code === 'UNAUTHORIZED') return undefined;
+        throw error;
+      }
+      if ([403, 404, 405].includes(response.status)) {
+        response.discard();
+        return undefined;
+      }
+      if (!response.ok) throw await refusal(response, 'cannot list the repositories');
+      names.push(
+        ...(((await response.json()) as { repositories?: string[] | null }).repositories ?? []),
+      );
+      next = nextLink(response.headers.get('link'));
+    }
+    return names;
+  }
+
+  /**
+   * Deletes a manifest by digest (`DELETE /v2/<name>/manifests/<digest>`), which also removes
+   * the tags naming it. Returns false when the registry no longer has it. A registry with
+   * deletion disabled answers 405 `UNSUPPORTED`, thrown as such.
+   */
+  async deleteManifest(repository: string, digest: string): Promise<boolean> {
+    if (!isDigest(digest)) {
+      throw new RegistryError('DIGEST_INVALID', `manifests are deleted by digest, not ${digest}`);
+    }
+    const response = await this.transport.request(
+      'DELETE',
+      apiPath(repository, 'manifests', digest),
+      { repository },
+    );
+    if (response.status === 404) {
+      response.discard();
+      return false;
+    }
+    if (response.status === 405) {
+      response.discard();
+      throw new RegistryError(
+        'UNSUPPORTED',
+        `registry ${this.options.registry} has deletion disabled; enable it (distribution: storage.delete.enabled) or prune with its own lifecycle rules`,
+        { details: { status: 405 } },
+      );
+    }
+    if (!response.ok) throw await refusal(response, `cannot delete manifest ${digest}`);
+    response.discard();
+    return true;
+  }
+
   /** Manifests whose subject is `digest`: the referrers API, or the `sha256-<hex>` tag index. */
   referrers(
     repository: string,
