@@ -2,7 +2,7 @@ import type { ChangeproofConfig } from '../../config/schema.ts';
 import type { Ledger } from '../../ledger/ledger.ts';
 import type { RegistryClient } from '../oci/client.ts';
 import { planPrune, type PruneDecision, type PrunePolicy } from './prune-policy.ts';
-import { productionImages, type PruneResult } from './prune.ts';
+import { plannedResult, productionImages, type PruneResult } from './prune.ts';
 import { deliveredImages, listRemoteManifests } from './remote-inventory.ts';
 
 /**
@@ -34,15 +34,7 @@ export async function pruneRemoteRegistry(options: {
     manifests.push(...(await listRemoteManifests(client, repository, known, now)));
   }
   const decisions = planPrune(manifests, protectedImages, options.policy, now);
-  const doomed = decisions.filter((decision) => decision.action === 'delete');
-  const result: PruneResult = {
-    dryRun: options.dryRun,
-    decisions,
-    deleted: doomed.length,
-    kept: decisions.length - doomed.length,
-    freedBytes: 0,
-    protectedImages: protectedImages.length,
-  };
+  const { result, doomed } = plannedResult(decisions, protectedImages.length, options.dryRun);
   if (options.dryRun) return result;
 
   const deleted: PruneDecision[] = [];

@@ -23,6 +23,24 @@ export interface PruneResult {
  * environment marked production) within the evidence retention period: an auditor may ask for
  * any of them, so none may be deleted.
  */
+/** The result a plan gives before anything is deleted, and the decisions that delete. */
+export function plannedResult(
+  decisions: PruneDecision[],
+  protectedImages: number,
+  dryRun: boolean,
+): { result: PruneResult; doomed: PruneDecision[] } {
+  const doomed = decisions.filter((decision) => decision.action === 'delete');
+  const result: PruneResult = {
+    dryRun,
+    decisions,
+    deleted: doomed.length,
+    kept: decisions.length - doomed.length,
+    freedBytes: 0,
+    protectedImages,
+  };
+  return { result, doomed };
+}
+
 export async function productionImages(
   ledger: Ledger,
   config: ChangeproofConfig,
@@ -62,15 +80,7 @@ export async function pruneRegistry(options: {
     options.policy,
     now,
   );
-  const doomed = decisions.filter((decision) => decision.action === 'delete');
-  const result: PruneResult = {
-    dryRun: options.dryRun,
-    decisions,
-    deleted: doomed.length,
-    kept: decisions.length - doomed.length,
-    freedBytes: 0,
-    protectedImages: protectedImages.length,
-  };
+  const { result, doomed } = plannedResult(decisions, protectedImages.length, options.dryRun);
   if (options.dryRun) return result;
 
   for (const decision of doomed)
