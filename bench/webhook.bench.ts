@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
 import type { GithubWebhookReceiver } from '../src/adapters/github/webhook.ts';
 import { signWebhook } from '../src/adapters/github/webhook.ts';
-import { changeManagementFor } from '../src/change/index.ts';
 import { openWorkspace, type WorkspaceContext } from '../src/workspace/context.ts';
 import { initWorkspace } from '../src/workspace/init.ts';
 import { GithubEmulator } from '../test/emulators/github/server.ts';
 import type { Benchmark, BenchResult } from './harness.ts';
+import { openBumpProposals, selectGithub } from '../test/support/github-load.ts';
 
 const SECRET = 'bench-webhook-secret';
 const TOKENS = { 'tok-control-plane': 'changeproof-bot', 'tok-alice': 'alice' };
@@ -46,7 +45,7 @@ async function receiverThroughput(total: number, concurrency: number): Promise<B
     ws = await openWorkspace(dir, { env: ENV });
     const receiver = ws.connected?.githubWebhooks;
     if (!receiver) throw new Error('the workspace did not wire the GitHub webhook receiver');
-    const next = deliveriesFor(github, await openProposals(ws, github));
+    const next = deliveriesFor(github, await openBumpProposals(ws, github, PROPOSALS));
     const seconds = await drive(receiver, total, concurrency, next);
     const received = await ws.ledger.list({ kind: 'webhook.received' });
     if (received.length !== total) throw new Error(`recorded ${received.length} of ${total}`);
@@ -102,36 +101,6 @@ async function durableCommitRate(ws: WorkspaceContext, count: number): Promise<n
     });
   }
   return Math.round(count / ((performance.now() - start) / 1000));
-}
-
-function selectGithub(github: GithubEmulator, configFile: string): void {
-  const document = parseDocument(readFileSync(configFile, 'utf8'));
-  document.setIn(['adapters', 'forge'], 'github');
-  document.setIn(['adapters', 'github'], { owner: 'acme', repo: 'config', apiUrl: github.url });
-  writeFileSync(configFile, document.toString());
-}
-
-async function openProposals(ws: WorkspaceContext, github: GithubEmulator): Promise<number[]> {
-  const cm = changeManagementFor(ws);
-  const numbers: number[] = [];
-  for (let i = 0; i < PROPOSALS; i += 1) {
-    const branch = `bump-${i}`;
-    github.push(branch, [
-      {
-        filename: 'apps/checkout/overlays/dev/kustomization.yaml',
-        patch: `@@ -3,2 +3,2 @@\n-    newTag: v1\n+    newTag: v1.${i}`,
-      },
-    ]);
-    const proposal = await cm.forge.openProposal({
-      title: `checkout v1.${i}`,
-      description: 'routine image bump',
-      author: 'alice',
-      branch,
-      evidence: { artifact: `127.0.0.1:5000/checkout@sha256:${'a'.repeat(64)}` },
-    });
-    numbers.push(Number(proposal.id));
-  }
-  return numbers;
 }
 
 /** Reviews by bob of the open pulls in turn, every {@link PUSH_EVERY}th a push of a head. */

@@ -1,19 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDocument } from 'yaml';
 import { signWebhook } from '../../src/adapters/github/webhook.ts';
-import { changeManagementFor } from '../../src/change/index.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createServer } from '../../src/server/app.ts';
 import { openWorkspace, type WorkspaceContext } from '../../src/workspace/context.ts';
 import { initWorkspace } from '../../src/workspace/init.ts';
 import { GithubEmulator } from '../emulators/github/server.ts';
 import { figures, mib, ms, percentile, report } from './support/row.ts';
+import { openBumpProposals, selectGithub } from '../support/github-load.ts';
 
 const SECONDS = Number(process.env.CHANGEPROOF_RELIABILITY_LOAD_SECONDS ?? 30);
 const RATE = 1000;
@@ -55,7 +54,7 @@ describe('load: GitHub webhook deliveries over HTTP', () => {
     selectGithub(github, join(dir, 'changeproof.yaml'));
     // The workspace wires GitHub and its webhook receiver as connected mode does.
     ws = await openWorkspace(dir, { env: ENV });
-    events = eventsFor(github, await openProposals(ws, github));
+    events = eventsFor(github, await openBumpProposals(ws, github, PROPOSALS));
     const { app } = createServer({ workspace: ws, logger: silentLogger });
     await app.listen({ host: '127.0.0.1', port: 0 });
     port = (app.server.address() as AddressInfo).port;
@@ -169,38 +168,6 @@ describe('load: GitHub webhook deliveries over HTTP', () => {
     expect(peak).toBeLessThan(RSS_BOUND_MIB * 1024 * 1024);
   });
 });
-
-/** Selects GitHub (the emulator) as the forge in changeproof.yaml. */
-function selectGithub(github: GithubEmulator, configFile: string): void {
-  const document = parseDocument(readFileSync(configFile, 'utf8'));
-  document.setIn(['adapters', 'forge'], 'github');
-  document.setIn(['adapters', 'github'], { owner: 'acme', repo: 'config', apiUrl: github.url });
-  writeFileSync(configFile, document.toString());
-}
-
-/** Opens {@link PROPOSALS} routine dev bumps as pull requests; returns their numbers. */
-async function openProposals(ws: WorkspaceContext, github: GithubEmulator): Promise<number[]> {
-  const cm = changeManagementFor(ws);
-  const numbers: number[] = [];
-  for (let i = 0; i < PROPOSALS; i += 1) {
-    const branch = `bump-${i}`;
-    github.push(branch, [
-      {
-        filename: 'apps/checkout/overlays/dev/kustomization.yaml',
-        patch: `@@ -3,2 +3,2 @@\n-    newTag: v1\n+    newTag: v1.${i}`,
-      },
-    ]);
-    const proposal = await cm.forge.openProposal({
-      title: `checkout v1.${i}`,
-      description: 'routine image bump',
-      author: 'alice',
-      branch,
-      evidence: { artifact: `127.0.0.1:5000/checkout@sha256:${'a'.repeat(64)}` },
-    });
-    numbers.push(Number(proposal.id));
-  }
-  return numbers;
-}
 
 /**
  * An endless stream of deliveries for the open pulls: reviews (GitHub's own pull request shape,
