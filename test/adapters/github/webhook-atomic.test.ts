@@ -6,10 +6,10 @@ import {
   GithubWebhookReceiver,
   signWebhook,
 } from '../../../src/adapters/github/index.ts';
-import type { ForgePolicy } from '../../../src/embedded/forge/index.ts';
 import { Ledger } from '../../../src/ledger/ledger.ts';
 import type { Store } from '../../../src/store/open.ts';
 import { GithubEmulator } from '../../emulators/github/server.ts';
+import { oneApprovalPolicy, routineBump, webhookTokens } from './webhook-fixtures.ts';
 import { engines, freshStore, type Engine } from '../../support/stores.ts';
 
 /*
@@ -18,19 +18,9 @@ import { engines, freshStore, type Engine } from '../../support/stores.ts';
  * behind and GitHub's redelivery records the review once.
  */
 const secret = 'whsec-atomic';
-const tokens = { 'tok-ci': 'ci-bot', 'tok-bob': 'bob' };
-const bump = {
-  filename: 'apps/payments/overlays/prod/kustomization.yaml',
-  patch: '@@ -3,1 +3,1 @@\n-    newTag: v1\n+    newTag: v2',
-};
-const policy: ForgePolicy = {
-  protectionFor: async () => ({
-    requiredApprovals: 1,
-    requiredContexts: [],
-    requireSignedCommits: false,
-  }),
-  rolesOf: () => [],
-};
+const tokens = webhookTokens;
+const bump = routineBump;
+const policy = oneApprovalPolicy;
 
 describe.each(engines)('GitHub review deliveries recorded atomically on %s', (engine) => {
   const github = new GithubEmulator('acme', 'config', tokens);

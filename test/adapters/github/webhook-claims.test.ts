@@ -5,10 +5,10 @@ import {
   GithubWebhookReceiver,
   signWebhook,
 } from '../../../src/adapters/github/index.ts';
-import type { ForgePolicy } from '../../../src/embedded/forge/index.ts';
 import { Ledger } from '../../../src/ledger/ledger.ts';
 import { openStore, type Store } from '../../../src/store/open.ts';
 import { GithubEmulator } from '../../emulators/github/server.ts';
+import { oneApprovalPolicy, routineBump, webhookTokens } from './webhook-fixtures.ts';
 import { engines, freshDatabase } from '../../support/stores.ts';
 
 /*
@@ -17,19 +17,9 @@ import { engines, freshDatabase } from '../../support/stores.ts';
  * balancer may hand the same delivery to both: it must be handled once.
  */
 const secret = 'whsec-claims';
-const tokens = { 'tok-ci': 'ci-bot', 'tok-bob': 'bob' };
-const bump = {
-  filename: 'apps/payments/overlays/prod/kustomization.yaml',
-  patch: '@@ -3,1 +3,1 @@\n-    newTag: v1\n+    newTag: v2',
-};
-const policy: ForgePolicy = {
-  protectionFor: async () => ({
-    requiredApprovals: 1,
-    requiredContexts: [],
-    requireSignedCommits: false,
-  }),
-  rolesOf: () => [],
-};
+const tokens = webhookTokens;
+const bump = routineBump;
+const policy = oneApprovalPolicy;
 
 interface Replica {
   store: Store;
